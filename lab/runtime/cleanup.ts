@@ -1,0 +1,89 @@
+/**
+ * Clean-up by label, the only way the lab removes anything: a lab by name, every lab, or the
+ * leftovers of runs whose process is gone (the next run reaps them before it starts).
+ */
+import type Dockerode from "dockerode";
+import { LABEL, ownerState } from "./labels.ts";
+
+export interface Removed {
+  containers: string[];
+  networks: string[];
+}
+
+export type Selector =
+  | { kind: "lab"; lab: string }
+  | { kind: "run"; run: string }
+  | { kind: "all" };
+
+function labelFilter(selector: Selector): string[] {
+  switch (selector.kind) {
+    case "lab":
+      return [`${LABEL.managed}=true`, `${LABEL.lab}=${selector.lab}`];
+    case "run":
+      return [`${LABEL.managed}=true`, `${LABEL.run}=${selector.run}`];
+    case "all":
+      return [`${LABEL.managed}=true`];
+  }
+}
+
+/** Remove every container (running, paused or stopped) and then every network the selector matches. */
+export async function removeResources(docker: Dockerode, selector: Selector): Promise<Removed> {
+  const filters = { label: labelFilter(selector) };
+  const containers = await docker.listContainers({ all: true, filters });
+  await Promise.all(
+    containers.map((c) =>
+      docker
+        .getContainer(c.Id)
+        .remove({ force: true, v: true })
+        .catch((err: { statusCode?: number }) => {
+          if (err.statusCode !== 404 && err.statusCode !== 409) throw err;
+        }),
+    ),
+  );
+  const networks = await docker.listNetworks({ filters });
+  for (const n of networks) {
+    await docker
+      .getNetwork(n.Id)
+      .remove()
+      .catch((err: { statusCode?: number }) => {
+        if (err.statusCode !== 404) throw err;
+      });
+  }
+  return {
+    containers: containers.map((c) => (c.Names[0] ?? c.Id).replace(/^\//, "")),
+    networks: networks.map((n) => n.Name),
+  };
+}
+
+export interface OrphanRun {
+  run: string;
+  lab: string;
+  owner: string;
+}
+
+/** Runs whose owning process on this host is gone, and that were not started to stay up. */
+export async function findOrphanRuns(docker: Dockerode): Promise<OrphanRun[]> {
+  const filters = { label: [`${LABEL.managed}=true`] };
+  const labelsOf = [
+    ...(await docker.listContainers({ all: true, filters })).map((c) => c.Labels),
+    ...(await docker.listNetworks({ filters })).map((n) => n.Labels ?? {}),
+  ];
+  const runs = new Map<string, OrphanRun>();
+  for (const labels of labelsOf) {
+    const run = labels[LABEL.run];
+    if (!run || runs.has(run) || labels[LABEL.keep] === "true") continue;
+    if (ownerState(labels[LABEL.owner]) === "gone") {
+      runs.set(run, { run, lab: labels[LABEL.lab] ?? "?", owner: labels[LABEL.owner] ?? "?" });
+    }
+  }
+  return [...runs.values()];
+}
+
+/** Remove the leftovers of dead runs. Returns what was removed, per run. */
+export async function reapOrphans(docker: Dockerode): Promise<Array<OrphanRun & Removed>> {
+  const out: Array<OrphanRun & Removed> = [];
+  for (const orphan of await findOrphanRuns(docker)) {
+    out.push({ ...orphan, ...(await removeResources(docker, { kind: "run", run: orphan.run })) });
+  }
+  return out;
+}

@@ -1,0 +1,223 @@
+/**
+ * A deployment is one run of a lab on the engine: its network and its node containers, all
+ * labelled with the lab name, run id and owner. Deploying is all-or-nothing: if any node fails to
+ * start or boot, everything created so far is removed before the error is rethrown.
+ */
+import { randomUUID } from "node:crypto";
+import pRetry, { AbortError } from "p-retry";
+import { EnvironmentError, LabError } from "../errors.ts";
+import { type Cidr, formatCidr, parseCidr } from "../ipv4.ts";
+import { type Reporter, silentReporter } from "../report/reporter.ts";
+import { type Removed, reapOrphans, removeResources } from "./cleanup.ts";
+import { connectEngine, type Engine } from "./engine.ts";
+import { ImageBuilder, type ImageName } from "./images.ts";
+import { LABEL, labelsFor, ownerState, type RunLabels } from "./labels.ts";
+import { createLabNetwork, type LabNetwork, pickFreeSubnet, takenSubnets } from "./network.ts";
+import { LabNode, NODE_CAPABILITIES, NodeContainer } from "./node-container.ts";
+
+export interface NodeFile {
+  path: string;
+  content: string;
+  mode?: number;
+}
+
+export interface NodeSpec {
+  name: string;
+  /** What the node is for (lb, web, client, …); a label, also used by `down` output. */
+  role: string;
+  image: ImageName;
+  /** Fixed IPv4 address on the lab network. */
+  address: string;
+  files?: NodeFile[];
+  /** Daemons the node starts at every boot, in order (e.g. ["nginx", "keepalived"]). */
+  boot?: string[];
+  sysctls?: Record<string, string>;
+}
+
+export interface DeploymentSpec {
+  /** Lab name: container names are `<lab>-<node>`. */
+  lab: string;
+  /** CIDR of the lab network; a free /24 is chosen when absent. */
+  subnet?: string;
+  nodes: NodeSpec[];
+  /** Leave the lab up after this process exits (`up`, `run --keep`): it is then never reaped automatically. */
+  keep?: boolean;
+}
+
+export interface DeployOptions {
+  reporter?: Reporter;
+  engine?: Engine;
+  images?: ImageBuilder;
+  /** How long a node may take to boot its daemons. Default 30 s. */
+  bootTimeoutMs?: number;
+}
+
+const live = new Set<Deployment>();
+
+/** Deployments of this process not yet destroyed (for signal handlers). */
+export function liveDeployments(): Deployment[] {
+  return [...live];
+}
+
+export class Deployment implements AsyncDisposable {
+  readonly lab: string;
+  readonly run: string;
+  readonly network: LabNetwork;
+  readonly nodes: ReadonlyMap<string, LabNode>;
+  readonly engine: Engine;
+  private destroyed: Promise<Removed> | undefined;
+
+  constructor(engine: Engine, run: RunLabels, network: LabNetwork, nodes: Map<string, LabNode>) {
+    this.engine = engine;
+    this.lab = run.lab;
+    this.run = run.run;
+    this.network = network;
+    this.nodes = nodes;
+    live.add(this);
+  }
+
+  node(name: string): LabNode {
+    const node = this.nodes.get(name);
+    if (!node) {
+      throw new LabError(`Lab ${this.lab} has no node "${name}". Its nodes are: ${[...this.nodes.keys()].join(", ")}`);
+    }
+    return node;
+  }
+
+  /** Remove every container and the network of this run. Safe to call more than once. */
+  destroy(): Promise<Removed> {
+    this.destroyed ??= removeResources(this.engine.docker, { kind: "run", run: this.run }).finally(() => live.delete(this));
+    return this.destroyed;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.destroy();
+  }
+}
+
+const NAME = /^[a-z][a-z0-9-]{0,30}$/;
+
+export async function deploy(spec: DeploymentSpec, options: DeployOptions = {}): Promise<Deployment> {
+  const reporter = options.reporter ?? silentReporter;
+  if (!NAME.test(spec.lab)) {
+    throw new LabError(`Lab name "${spec.lab}" is not usable: use 1–31 lowercase letters, digits and dashes, starting with a letter`);
+  }
+  const engine = options.engine ?? (await connectEngine());
+  const docker = engine.docker;
+
+  for (const reaped of await reapOrphans(docker)) {
+    reporter.info(
+      `Removed leftovers of an interrupted run of lab ${reaped.lab} (run ${reaped.run}): ` +
+        `${reaped.containers.length} container(s), ${reaped.networks.length} network(s)`,
+    );
+  }
+  await refuseIfLabExists(engine, spec.lab);
+
+  const images = options.images ?? new ImageBuilder(docker, reporter);
+  const tags = new Map<ImageName, string>();
+  for (const image of new Set(spec.nodes.map((n) => n.image))) tags.set(image, await images.ensure(image));
+
+  const subnet = await chooseSubnet(engine, spec.subnet);
+  const run: RunLabels = { lab: spec.lab, run: randomUUID().slice(0, 8), keep: spec.keep ?? false };
+  const networkName = `failover-lab-${spec.lab}`;
+  reporter.step(`Starting lab ${spec.lab} (run ${run.run}) on ${formatCidr(subnet)}: ${spec.nodes.map((n) => n.name).join(", ")}`);
+
+  try {
+    const network = await createLabNetwork(docker, networkName, subnet, labelsFor(run));
+    const nodes = new Map<string, LabNode>();
+    await Promise.all(
+      spec.nodes.map(async (nodeSpec) => {
+        const node = await startNode(engine, run, network, nodeSpec, tags.get(nodeSpec.image)!);
+        nodes.set(nodeSpec.name, node);
+      }),
+    );
+    await Promise.all(spec.nodes.map((n) => waitForBoot(nodes.get(n.name)!, n.boot ?? [], options.bootTimeoutMs ?? 30_000)));
+    const ordered = new Map(spec.nodes.map((n) => [n.name, nodes.get(n.name)!] as const));
+    return new Deployment(engine, run, network, ordered);
+  } catch (err) {
+    await removeResources(docker, { kind: "run", run: run.run }).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function startNode(engine: Engine, run: RunLabels, network: LabNetwork, spec: NodeSpec, image: string): Promise<LabNode> {
+  const files = [...(spec.files ?? [])];
+  files.push({ path: "/etc/lab/boot", content: (spec.boot ?? []).map((d) => `${d}\n`).join("") });
+  const container = new NodeContainer(image)
+    .withName(`${run.lab}-${spec.name}`)
+    .withHostname(spec.name)
+    .withFixedAddress(network.name, spec.address)
+    .withAddedCapabilities(...NODE_CAPABILITIES)
+    .withLabels(labelsFor(run, { name: spec.name, role: spec.role }))
+    .withCopyContentToContainer(files.map((f) => ({ content: f.content, target: f.path, mode: f.mode ?? 0o644 })))
+    .withStartupTimeout(30_000);
+  if (spec.sysctls) container.withSysctls(spec.sysctls);
+  try {
+    const started = await container.start();
+    return new LabNode(started, engine.docker, { name: spec.name, role: spec.role, address: spec.address });
+  } catch (err) {
+    const message = (err as Error).message ?? String(err);
+    if (/caps|capabilit|operation not permitted/i.test(message)) {
+      throw new EnvironmentError(`The engine refused to start node ${spec.name} with ${NODE_CAPABILITIES.join(" and ")}: ${message}`, {
+        remedy: "The lab needs an engine that grants NET_ADMIN and NET_RAW to containers (rootful Docker does; check `failover-lab doctor`).",
+        cause: err,
+      });
+    }
+    throw new LabError(`Could not start node ${spec.name}: ${message}`, { cause: err });
+  }
+}
+
+async function waitForBoot(node: LabNode, daemons: string[], timeoutMs: number): Promise<void> {
+  if (daemons.length === 0) return;
+  const started = performance.now();
+  await pRetry(
+    async () => {
+      for (const daemon of daemons) {
+        const r = await node.exec(["labctl", "status", daemon], { check: false, timeoutMs: 5_000 });
+        if (r.exitCode !== 0) {
+          if (performance.now() - started > timeoutMs) {
+            const bootLog = await node.readFile("/var/log/lab/boot.log").catch(() => "");
+            throw new AbortError(
+              new LabError(`Node ${node.name} booted but ${daemon} is not running after ${timeoutMs} ms.\nBoot log:\n${bootLog}`, {
+                remedy: `Look at the ${daemon} configuration rendered for ${node.name} (\`failover-lab render\`).`,
+              }),
+            );
+          }
+          throw new Error(`${daemon} not running yet`);
+        }
+      }
+    },
+    { retries: 1000, minTimeout: 100, maxTimeout: 250, factor: 1.3 },
+  );
+}
+
+async function refuseIfLabExists(engine: Engine, lab: string): Promise<void> {
+  const existing = await engine.docker.listContainers({
+    all: true,
+    filters: { label: [`${LABEL.managed}=true`, `${LABEL.lab}=${lab}`] },
+  });
+  const existingNets = await engine.docker.listNetworks({ filters: { label: [`${LABEL.managed}=true`, `${LABEL.lab}=${lab}`] } });
+  const first = existing[0]?.Labels ?? existingNets[0]?.Labels;
+  if (!first) return;
+  const kept = first[LABEL.keep] === "true";
+  const owner = first[LABEL.owner] ?? "?";
+  const why = kept ? "it was started to stay up" : ownerState(owner) === "alive" ? `process ${owner} is running it` : `it belongs to ${owner}`;
+  throw new EnvironmentError(`Lab ${lab} is already up (${why})`, {
+    remedy: `Stop it with \`failover-lab down ${lab}\`, or give this lab another name.`,
+  });
+}
+
+export async function chooseSubnet(engine: Engine, wanted: string | undefined): Promise<Cidr> {
+  if (wanted) {
+    const cidr = parseCidr(wanted);
+    if (!cidr) throw new LabError(`network.subnet "${wanted}" is not a CIDR like 10.213.7.0/24`);
+    return cidr;
+  }
+  const free = pickFreeSubnet((await takenSubnets(engine.docker)).map((t) => t.cidr));
+  if (!free) {
+    throw new EnvironmentError("No free /24 is left in 10.213.0.0/16 for a lab network", {
+      remedy: "Remove old labs (`failover-lab down --all`) or set `network.subnet` in the topology.",
+    });
+  }
+  return free;
+}
