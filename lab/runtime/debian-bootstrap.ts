@@ -40,10 +40,12 @@ export function parseDebianMirrors(sources: string): { main: string; security: s
 export interface BootstrapOptions {
   docker: Dockerode;
   reporter: Reporter;
+  /** Where to look for debootstrap (default: PATH plus /usr/sbin and /sbin). */
+  searchPath?: string;
 }
 
 /** Build and import the bootstrap image. Leaves no directory behind, whatever happens. */
-export async function bootstrapDebianImage({ docker, reporter }: BootstrapOptions): Promise<string> {
+export async function bootstrapDebianImage({ docker, reporter, searchPath }: BootstrapOptions): Promise<string> {
   if (process.getuid?.() !== 0) {
     throw new EnvironmentError("Cannot bootstrap a Debian base image: debootstrap needs root", {
       remedy:
@@ -51,7 +53,7 @@ export async function bootstrapDebianImage({ docker, reporter }: BootstrapOption
         "(a reachable registry, `docker load`), or set FAILOVER_LAB_DEBIAN_IMAGE to a local Debian bookworm image.",
     });
   }
-  const debootstrap = await which("debootstrap", { path: `${process.env.PATH ?? ""}:/usr/sbin:/sbin`, nothrow: true });
+  const debootstrap = await which("debootstrap", { path: searchPath ?? `${process.env.PATH ?? ""}:/usr/sbin:/sbin`, nothrow: true });
   if (!debootstrap) {
     throw new EnvironmentError("No registry answered for debian:bookworm-slim and debootstrap is not installed", {
       remedy: "Install it (`apt-get install -y debootstrap`), or make `debian:bookworm-slim` available to the engine.",

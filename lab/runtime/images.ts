@@ -63,14 +63,22 @@ export class ImageBuilder {
 
   private readonly docker: Dockerode;
   private readonly reporter: Reporter;
+  private readonly imagesDir: string;
+  private readonly parents: Record<string, string>;
 
-  constructor(docker: Dockerode, reporter: Reporter) {
+  /**
+   * @param options.imagesDir where the image folders are (default: the project's images/)
+   * @param options.parents image → parent map (default IMAGE_PARENTS); tests pass their own images.
+   */
+  constructor(docker: Dockerode, reporter: Reporter, options: { imagesDir?: string; parents?: Record<string, string> } = {}) {
     this.docker = docker;
     this.reporter = reporter;
+    this.imagesDir = options.imagesDir ?? IMAGES_DIR;
+    this.parents = options.parents ?? IMAGE_PARENTS;
   }
 
   /** Tag of an image, building it (and its parents) if missing. */
-  ensure(name: ImageName): Promise<string> {
+  ensure(name: ImageName | (string & {})): Promise<string> {
     let tag = this.tags.get(name);
     if (!tag) {
       tag = this.build(name);
@@ -90,27 +98,29 @@ export class ImageBuilder {
   async status(): Promise<ImageStatus[]> {
     const debian = await this.findDebianImage();
     const out: ImageStatus[] = [];
-    const hashes = new Map<string, string>();
+    const tags = new Map<string, string>();
     for (const name of IMAGE_NAMES) {
-      const parent = IMAGE_PARENTS[name];
-      const parentId = parent === "debian" ? (debian ?? "none") : hashes.get(parent)!;
-      const hash = await this.hashFor(name, parentId);
-      hashes.set(name, hash);
-      const tag = tagFor(name, hash);
+      const parent = this.parents[name]!;
+      const parentIdentity = parent === "debian" ? (debian ?? "none") : tags.get(parent)!;
+      const tag = tagFor(name, await this.hashFor(name, parentIdentity));
+      tags.set(name, tag);
       out.push({ name, tag, present: await this.exists(tag) });
     }
     return out;
   }
 
-  private async hashFor(name: ImageName, parentIdentity: string): Promise<string> {
+  private async hashFor(name: string, parentIdentity: string): Promise<string> {
     const h = createHash("sha256");
-    h.update(await contextHash(join(IMAGES_DIR, name)));
+    h.update(await contextHash(join(this.imagesDir, name)));
     h.update(parentIdentity);
     return h.digest("hex").slice(0, 12);
   }
 
-  private async build(name: ImageName): Promise<string> {
-    const parent = IMAGE_PARENTS[name];
+  private async build(name: string): Promise<string> {
+    const parent = this.parents[name];
+    if (!parent) {
+      throw new LabError(`There is no image "${name}". Images: ${Object.keys(this.parents).join(", ")}`);
+    }
     let parentRef: string;
     let parentIdentity: string;
     let buildArgs: Record<string, string>;
@@ -127,7 +137,7 @@ export class ImageBuilder {
     const tag = tagFor(name, hash);
     if (await this.exists(tag)) return tag;
 
-    const dir = join(IMAGES_DIR, name);
+    const dir = join(this.imagesDir, name);
     const files = (await listFiles(dir)).map((f) => relative(dir, f));
     this.reporter.step(`Building image ${name} (${tag}) from images/${name}/`);
     const started = performance.now();
@@ -224,6 +234,22 @@ export class ImageBuilder {
   }
 }
 
-export function tagFor(name: ImageName, hash: string): string {
+export function tagFor(name: string, hash: string): string {
   return `failover-lab/${name}:${hash}`;
+}
+
+/** Remove the lab's images whose tag is not among the current ones (old content hashes). */
+export async function pruneImages(docker: Dockerode, current: string[]): Promise<string[]> {
+  const removed: string[] = [];
+  for (const image of await docker.listImages({ filters: { label: [LABEL.contextHash] } })) {
+    const tags = (image.RepoTags ?? []).filter((t) => t.startsWith("failover-lab/"));
+    if (tags.length === 0 || tags.some((t) => current.includes(t))) continue;
+    try {
+      await docker.getImage(image.Id).remove();
+      removed.push(...tags);
+    } catch {
+      /* in use by a container or a child image: leave it */
+    }
+  }
+  return removed;
 }
