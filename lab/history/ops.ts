@@ -1,0 +1,125 @@
+/**
+ * Everything that happens in a run is an op in one history, on one clock (ms since the run's start,
+ * monotonic). Clients, observers and the nemesis all write here; checkers only read.
+ *
+ * Modelled on Jepsen's history: every op has an index, a time, the process that wrote it and a
+ * function `f`. Fault ops come in pairs — `invoke` when the nemesis starts, then `ok` (done), `info`
+ * (nothing to do, or outcome unknown) or `fail` — so a checker can anchor on either.
+ */
+
+export type FaultKind =
+  | "kill-nginx"
+  | "stop-nginx"
+  | "start-nginx"
+  | "break-nginx"
+  | "repair-nginx"
+  | "stop-keepalived"
+  | "kill-keepalived"
+  | "start-keepalived"
+  | "power-off"
+  | "power-on"
+  | "reboot"
+  | "freeze"
+  | "thaw"
+  | "stop-backend"
+  | "start-backend"
+  | "block-vrrp"
+  | "unblock-vrrp"
+  | "partition"
+  | "heal-partition"
+  | "link-down"
+  | "link-up"
+  | "drop-adverts"
+  | "restore-adverts"
+  | "join-rogue"
+  | "remove-rogue"
+  | "set-auth"
+  | (string & {});
+
+interface OpBase {
+  /** Position in the history (0-based, in order of `atMs`). */
+  index: number;
+  /** Milliseconds since the run's start on the monotonic clock. */
+  atMs: number;
+}
+
+/** The nemesis changed the world (or tried to). */
+export interface FaultOp extends OpBase {
+  process: "nemesis";
+  f: "fault";
+  type: "invoke" | "ok" | "info" | "fail";
+  kind: FaultKind;
+  node: string;
+  /** Links the invoke to its completion. */
+  faultId: number;
+  /** What happened, in words (e.g. "nginx is not running: nothing to kill"). */
+  detail?: string;
+}
+
+/** A VIP appeared on or disappeared from a node's interface. */
+export interface VipOp extends OpBase {
+  process: "observer";
+  f: "vip";
+  node: string;
+  vip: string;
+  event: "acquired" | "released";
+  /**
+   * How it was seen: `monitor` (the node's `ip monitor`), `snapshot` (present when the watch
+   * (re)started), `node-down` (the node lost power, and its interface with it).
+   */
+  source: "monitor" | "snapshot" | "node-down";
+}
+
+export type VrrpState = "INIT" | "BACKUP" | "MASTER" | "FAULT" | "STOP";
+
+/** keepalived changed the state of a VRRP instance, as its log says. */
+export interface VrrpOp extends OpBase {
+  process: "observer";
+  f: "vrrp";
+  node: string;
+  instance: string;
+  from: VrrpState;
+  to: VrrpState;
+  /** The log line, verbatim. */
+  line: string;
+}
+
+/** A keepalived log line worth keeping (warnings, priority-0 adverts, auth complaints). */
+export interface LogOp extends OpBase {
+  process: "observer";
+  f: "log";
+  node: string;
+  daemon: string;
+  line: string;
+}
+
+export type RequestOutcome = "ok" | "http-error" | "refused" | "timeout" | "reset" | "error";
+
+/** One request of the client's stream against a VIP. `atMs` is its start. */
+export interface RequestOp extends OpBase {
+  process: "client";
+  f: "request";
+  /** Which stream (a scenario may run one per VIP). */
+  stream: string;
+  target: string;
+  endMs: number;
+  outcome: RequestOutcome;
+  status?: number;
+  /** Load balancer that served it (from its response header, or from the peer address for L4). */
+  lb?: string;
+  /** Backend that served it (its response header). */
+  backend?: string;
+  error?: string;
+}
+
+/** A scenario's own marker ("steady state reached", "recovery"). */
+export interface NoteOp extends OpBase {
+  process: "scenario";
+  f: "note";
+  label: string;
+}
+
+export type Op = FaultOp | VipOp | VrrpOp | LogOp | RequestOp | NoteOp;
+
+/** An op before the history numbers it. */
+export type NewOp = Op extends infer T ? (T extends Op ? Omit<T, "index"> : never) : never;

@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { expectedGracefulFailover, expectedSilentFailover, masterDownIntervalMs, OBSERVATION_SLACK_MS, skewTimeMs } from "./vrrp-timing.ts";
+
+describe("VRRP timers", () => {
+  it("v2 (RFC 3768): skew is (256 − priority)/256 s whatever the advert interval", () => {
+    expect(skewTimeMs({ version: 2, advertIntMs: 1000, backupPriority: 90 })).toBeCloseTo(648.4375, 6);
+    expect(skewTimeMs({ version: 2, advertIntMs: 2000, backupPriority: 100 })).toBeCloseTo(609.375, 6);
+    expect(masterDownIntervalMs({ version: 2, advertIntMs: 1000, backupPriority: 90 })).toBeCloseTo(3648.4375, 6);
+    // The tutorial with advert_int 2 and priorities 101/100: the backup (100) waits 6.609 s.
+    expect(masterDownIntervalMs({ version: 2, advertIntMs: 2000, backupPriority: 100 })).toBeCloseTo(6609.375, 6);
+  });
+
+  it("v3 (RFC 5798): skew scales with the advert interval", () => {
+    expect(skewTimeMs({ version: 3, advertIntMs: 100, backupPriority: 90 })).toBeCloseTo(64.84375, 6);
+    expect(masterDownIntervalMs({ version: 3, advertIntMs: 100, backupPriority: 90 })).toBeCloseTo(364.84375, 6);
+    expect(masterDownIntervalMs({ version: 3, advertIntMs: 1000, backupPriority: 50 })).toBeCloseTo(3804.6875, 6);
+  });
+
+  it("a silent master: the fault falls within one advert interval before the last advert's timer expires", () => {
+    const w = expectedSilentFailover({ version: 2, advertIntMs: 1000, backupPriority: 90 });
+    expect(w.minMs).toBeCloseTo(2648.4375, 6);
+    expect(w.maxMs).toBeCloseTo(3648.4375 + OBSERVATION_SLACK_MS, 6);
+    expect(w.formula).toContain("3.648 s");
+  });
+
+  it("a graceful stop: the backup waits its skew time after the priority-0 advert", () => {
+    const w = expectedGracefulFailover({ version: 2, advertIntMs: 1000, backupPriority: 90 });
+    expect(w.minMs).toBeCloseTo(648.4375, 6);
+    expect(w.maxMs).toBeCloseTo(648.4375 + OBSERVATION_SLACK_MS, 6);
+  });
+
+  it("reject a priority that is not a number", () => {
+    expect(() => skewTimeMs({ version: 2, advertIntMs: 1000, backupPriority: Number.NaN })).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,113 @@
+/**
+ * VRRP timers, the one place where the lab's expected timings come from.
+ *
+ * VRRPv2, RFC 3768 §6.1:
+ *   Skew_Time            = (256 − Priority) / 256                      seconds
+ *   Master_Down_Interval = 3 × Advertisement_Interval + Skew_Time
+ * VRRPv3, RFC 5798 §6.1 (intervals in centiseconds):
+ *   Skew_Time            = ((256 − Priority) × Master_Adver_Interval) / 256
+ *   Master_Down_Interval = 3 × Master_Adver_Interval + Skew_Time
+ *
+ * Note the difference: in v2 the skew does not scale with the advertisement interval. keepalived
+ * implements exactly this (vrrp.h, VRRP_TIMER_SKEW: v2 uses TIMER_HZ, v3 the master's interval), so
+ * with `advert_int 2` (as in one source tutorial) the skew of priority 100 is 0.609 s, not 1.219 s.
+ *
+ * "Priority" is the backup's own priority (the one whose timer runs), after track-script weights.
+ *
+ * What a backup does, per the RFCs (RFC 5798 §6.4.2):
+ *   - an ADVERTISEMENT with priority 0 (the master stopping gracefully, or going to FAULT) sets its
+ *     Master_Down_Timer to Skew_Time;
+ *   - no ADVERTISEMENT at all (power off, freeze, firewalled VRRP): the timer, restarted on the last
+ *     advert received, expires Master_Down_Interval after that advert. The fault lands somewhere in
+ *     the advert period, so fault → takeover lies in [Master_Down_Interval − Advertisement_Interval,
+ *     Master_Down_Interval].
+ *   - a preempting node (not nopreempt) that hears a lower-priority master discards its adverts and
+ *     takes over when its own Master_Down_Timer expires: Master_Down_Interval after it began
+ *     listening (plus preempt_delay); a node starting in MASTER state sends adverts at once.
+ */
+
+export type VrrpVersion = 2 | 3;
+
+export interface VrrpTimerInput {
+  version: VrrpVersion;
+  /** Advertisement interval in milliseconds (v2: whole seconds only). */
+  advertIntMs: number;
+  /** The priority of the backup whose timer decides, after track-script weights. */
+  backupPriority: number;
+}
+
+export function skewTimeMs({ version, advertIntMs, backupPriority }: VrrpTimerInput): number {
+  const p = clampPriority(backupPriority);
+  return version === 2 ? ((256 - p) * 1000) / 256 : ((256 - p) * advertIntMs) / 256;
+}
+
+export function masterDownIntervalMs(input: VrrpTimerInput): number {
+  return 3 * input.advertIntMs + skewTimeMs(input);
+}
+
+function clampPriority(p: number): number {
+  if (!Number.isFinite(p)) throw new RangeError(`priority must be a number, got ${p}`);
+  return Math.min(255, Math.max(1, Math.round(p)));
+}
+
+/**
+ * Slack for what the protocol does not model: the time from the lab's fault call to the effect
+ * inside the node (a `docker exec` or engine API round trip), the scheduling of keepalived's timer
+ * thread, and the stamping of the address change. It is the same for every expectation, stated
+ * here once, and reported next to every expected figure.
+ */
+export const OBSERVATION_SLACK_MS = 250;
+
+export interface ExpectedWindow {
+  minMs: number;
+  maxMs: number;
+  /** The formula with its numbers, for the report. */
+  formula: string;
+}
+
+/** Fault → VIP on the backup when the master falls silent (power off, freeze, VRRP blocked). */
+export function expectedSilentFailover(input: VrrpTimerInput): ExpectedWindow {
+  const mdi = masterDownIntervalMs(input);
+  const skew = skewTimeMs(input);
+  return {
+    minMs: Math.max(0, mdi - input.advertIntMs),
+    maxMs: mdi + OBSERVATION_SLACK_MS,
+    formula:
+      `Master_Down_Interval = 3 × ${fmt(input.advertIntMs)} + Skew_Time ${fmt(skew)} = ${fmt(mdi)} ` +
+      `(VRRPv${input.version}, backup priority ${input.backupPriority}); the fault falls within one advert interval, ` +
+      `so [${fmt(mdi - input.advertIntMs)}, ${fmt(mdi)}] + ${OBSERVATION_SLACK_MS} ms observation slack`,
+  };
+}
+
+/** Fault → VIP on the backup when the master says goodbye (priority-0 advert: graceful stop, FAULT). */
+export function expectedGracefulFailover(input: VrrpTimerInput): ExpectedWindow {
+  const skew = skewTimeMs(input);
+  return {
+    minMs: skew,
+    maxMs: skew + OBSERVATION_SLACK_MS,
+    formula:
+      `Skew_Time = (256 − ${input.backupPriority})${input.version === 3 ? ` × ${fmt(input.advertIntMs)}` : " s"} / 256 = ${fmt(skew)} ` +
+      `(VRRPv${input.version}, priority-0 advert) + ${OBSERVATION_SLACK_MS} ms observation slack`,
+  };
+}
+
+/**
+ * A recovered higher-priority node (preempt on) → VIP back on it. It starts as BACKUP, hears the
+ * lower-priority master, ignores it, and takes over when its own Master_Down_Timer expires.
+ */
+export function expectedPreemption(input: VrrpTimerInput & { preemptDelayMs?: number; bootMs?: number }): ExpectedWindow {
+  const mdi = masterDownIntervalMs(input);
+  const delay = input.preemptDelayMs ?? 0;
+  const boot = input.bootMs ?? 0;
+  return {
+    minMs: 0,
+    maxMs: boot + mdi + delay + OBSERVATION_SLACK_MS,
+    formula:
+      `keepalived start (≤ ${fmt(boot)}) + Master_Down_Interval ${fmt(mdi)} of the recovering node (priority ${input.backupPriority})` +
+      `${delay ? ` + preempt_delay ${fmt(delay)}` : ""} + ${OBSERVATION_SLACK_MS} ms observation slack`,
+  };
+}
+
+function fmt(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(3)} s` : `${ms.toFixed(1)} ms`;
+}
