@@ -1,0 +1,175 @@
+/**
+ * The topology a user declares, in TypeScript (`defineTopology`) or YAML (`*.lab.yml`). This schema is
+ * the single definition of its shape: unknown fields are rejected, every field has a default or a
+ * clear error. Relations between fields (a VIP inside the subnet, one VRID per network, nopreempt only
+ * with state BACKUP, …) are checked afterwards, in resolve.ts, with the same kind of field-level error.
+ *
+ * Shape (YAML):
+ *   name: pair
+ *   network: { subnet: 10.213.7.0/24 }          # optional: a free /24 is picked
+ *   lb:  { lb1: {}, lb2: {} }                   # load balancers: nginx + keepalived
+ *   web: { web1: {}, web2: {} }                 # backends: nginx naming itself
+ *   client: false                               # a client node (ARP view, captures)
+ *   nginx: { mode: http, listen: 80, upstream: {...}, proxy: {...} }
+ *   keepalived: { version: 2, scripts: {...}, instances: {...} }
+ */
+import { z } from "zod";
+
+const NODE_NAME = /^[a-z][a-z0-9-]{0,23}$/;
+const INSTANCE_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m)?$/;
+
+export const nodeName = z
+  .string()
+  .regex(NODE_NAME, "must be 1–24 lowercase letters, digits or dashes, starting with a letter (e.g. lb1)");
+
+/** Seconds, as a number, or a string like "500ms", "2s", "1m". */
+export const duration = z.union([
+  z.number().nonnegative().max(86_400),
+  z.string().regex(DURATION, 'must be a duration like 2, "2s" or "500ms"'),
+]);
+
+export function durationMs(value: z.infer<typeof duration>): number {
+  if (typeof value === "number") return value * 1000;
+  const m = DURATION.exec(value)!;
+  const n = Number(m[1]);
+  return m[2] === "ms" ? n : m[2] === "m" ? n * 60_000 : n * 1000;
+}
+
+/** A host address: a full IPv4 address, or a host number inside the lab subnet (100 → x.y.z.100). */
+const hostAddress = z.union([
+  z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, "must be an IPv4 address like 10.213.7.100"),
+  z.number().int().min(1).max(65_534),
+]);
+
+const lbNode = z.strictObject({
+  /** Fixed address (or host number); default .11, .12, … */
+  address: hostAddress.optional(),
+});
+
+const webNode = z.strictObject({
+  address: hostAddress.optional(),
+});
+
+const upstreamServer = z.strictObject({
+  node: nodeName,
+  weight: z.number().int().min(1).max(1000).optional(),
+  maxFails: z.number().int().min(0).max(1000).optional(),
+  failTimeout: duration.optional(),
+  maxConns: z.number().int().min(0).max(100_000).optional(),
+  backup: z.boolean().optional(),
+  down: z.boolean().optional(),
+});
+
+const NEXT_UPSTREAM = ["error", "timeout", "invalid_header", "http_500", "http_502", "http_503", "http_504", "http_403", "http_404", "http_429", "non_idempotent", "off"] as const;
+
+const nginx = z.strictObject({
+  /** `http`: L7 reverse proxy (headers name the load balancer); `stream`: L4 TCP proxy. */
+  mode: z.enum(["http", "stream"]).default("http"),
+  listen: z.number().int().min(1).max(65_535).default(80),
+  upstream: z
+    .strictObject({
+      balance: z.enum(["round-robin", "least_conn", "ip_hash", "hash"]).default("round-robin"),
+      /** Key for `hash` (e.g. "$request_uri", "$remote_addr"). */
+      hashKey: z.string().min(1).max(200).optional(),
+      consistent: z.boolean().default(false),
+      /** Default: every web node, weight 1. */
+      servers: z.array(upstreamServer).min(1).optional(),
+    })
+    .prefault({}),
+  proxy: z
+    .strictObject({
+      nextUpstream: z.array(z.enum(NEXT_UPSTREAM)).min(1).default(["error", "timeout"]),
+      nextUpstreamTries: z.number().int().min(0).max(100).default(0),
+      nextUpstreamTimeout: duration.default(0),
+      connectTimeout: duration.default("1s"),
+      readTimeout: duration.default("5s"),
+    })
+    .prefault({}),
+  /** Bring your own nginx.conf (path relative to the topology file), with {{placeholders}}. */
+  config: z.string().min(1).optional(),
+});
+
+const trackScript = z.strictObject({
+  /**
+   * `nginx-running`: fails when no nginx process exists (the tutorials' check_nginx.sh).
+   * `restart-nginx-or-stop-keepalived`: the tutorials' script: start nginx if it is gone, and stop
+   *   keepalived when it still does not run 2 s later (it always exits 0).
+   * `command`: your own command (`command:`); exit 0 = healthy.
+   */
+  check: z.enum(["nginx-running", "restart-nginx-or-stop-keepalived", "command"]).default("nginx-running"),
+  command: z.string().min(1).max(2000).optional(),
+  interval: z.number().int().min(1).max(3600).default(2),
+  timeout: z.number().int().min(1).max(3600).optional(),
+  fall: z.number().int().min(1).max(255).default(1),
+  rise: z.number().int().min(1).max(255).default(1),
+  /** Priority change while failing (negative) or while succeeding (positive); 0 = FAULT state on failure. */
+  weight: z.number().int().min(-253).max(253).default(0),
+});
+
+const instance = z.strictObject({
+  virtualRouterId: z.number().int().min(1).max(255),
+  /** Host numbers inside the subnet or full addresses. Default: [100]. */
+  vips: z.array(hostAddress).min(1).max(20).optional(),
+  /** Seconds; fractions need VRRP version 3. */
+  advertInt: z.number().positive().max(255).default(1),
+  /** Priority of each load balancer in this instance, 1–254. */
+  priorities: z.record(nodeName, z.number().int().min(1).max(254)),
+  /** Initial state per node; default: the highest priority MASTER, the others BACKUP. */
+  states: z.record(nodeName, z.enum(["MASTER", "BACKUP"])).optional(),
+  nopreempt: z.boolean().default(false),
+  /** Seconds to wait before preempting (keepalived preempt_delay). */
+  preemptDelay: z.number().int().min(0).max(1000).default(0),
+  auth: z
+    .strictObject({
+      type: z.literal("PASS"),
+      pass: z.string().min(1),
+    })
+    .optional(),
+  /** Unicast peers instead of multicast 224.0.0.18. */
+  unicast: z.boolean().default(false),
+  /** Send adverts from the node's own address explicitly (mcast_src_ip), as some tutorials do. */
+  mcastSrcIp: z.boolean().default(false),
+  /** Names of keepalived.scripts to track. */
+  track: z.array(z.string()).default([]),
+  /** Run a notify hook on every state change (logged to /var/log/lab/notify.log); a string is your own command. */
+  notify: z.union([z.boolean(), z.string().min(1).max(2000)]).default(false),
+});
+
+const keepalived = z.strictObject({
+  /** VRRP version: 2 (RFC 3768, whole-second adverts) or 3 (RFC 5798, centisecond adverts). */
+  version: z.union([z.literal(2), z.literal(3)]).default(2),
+  scripts: z.record(z.string().regex(INSTANCE_NAME, "script names are letters, digits, _ and -"), trackScript).default({}),
+  instances: z.record(z.string().regex(INSTANCE_NAME, "instance names are letters, digits, _ and - (e.g. VI_1)"), instance).optional(),
+  /** Bring your own keepalived.conf per load balancer (paths relative to the topology file). */
+  config: z.record(nodeName, z.string().min(1)).optional(),
+});
+
+export const TopologySchema = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,23}$/, "must be 1–24 lowercase letters, digits or dashes, starting with a letter"),
+  description: z.string().max(2000).optional(),
+  network: z
+    .strictObject({
+      /** CIDR of the lab network, e.g. 10.213.7.0/24. Default: a free /24 in 10.213.0.0/16. */
+      subnet: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "must be a CIDR like 10.213.7.0/24").optional(),
+    })
+    .prefault({}),
+  lb: z.record(nodeName, lbNode).default({ lb1: {}, lb2: {} }),
+  web: z.record(nodeName, webNode).default({ web1: {}, web2: {} }),
+  client: z.boolean().default(false),
+  nginx: nginx.prefault({}),
+  keepalived: keepalived.prefault({}),
+});
+
+/** What a user writes (defaults optional). */
+export type TopologyInput = z.input<typeof TopologySchema>;
+/** After defaults. */
+export type Topology = z.output<typeof TopologySchema>;
+export type TrackScriptSpec = z.output<typeof trackScript>;
+export type InstanceSpec = z.output<typeof instance>;
+export type UpstreamServerSpec = z.output<typeof upstreamServer>;
+
+/** Declare a topology in TypeScript with completion and type checking. */
+export function defineTopology(topology: TopologyInput): TopologyInput {
+  return topology;
+}

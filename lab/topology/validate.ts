@@ -1,0 +1,299 @@
+/**
+ * Validation of a topology before anything starts: the schema (shapes, ranges, unknown fields) and
+ * then the relations between fields. Every problem is reported at once, each with the field's path
+ * and the fix; TopologyError carries them all.
+ */
+import { z } from "zod";
+import { TopologyError, type TopologyIssue } from "../errors.ts";
+import { type Cidr, cidrContains, formatIpv4, isHostAddress, nthAddress, parseCidr, parseIpv4, mask } from "../ipv4.ts";
+import { type Topology, TopologySchema } from "./schema.ts";
+
+/** Limits that keep a lab within what one machine runs; also what bounds hostile input. */
+export const LIMITS = { loadBalancers: 8, webNodes: 16 } as const;
+
+/** Fields people bring from nginx or keepalived habits, with what to do instead. */
+const KNOWN_MISTAKES: Record<string, string> = {
+  slow_start: "slow_start is an NGINX Plus feature; open-source nginx rejects it. Remove it.",
+  slowStart: "slow_start is an NGINX Plus feature; open-source nginx rejects it. Remove it.",
+  nb_get_retry: "nb_get_retry is the old name of keepalived's `retry`.",
+  virtual_router_id: "write virtualRouterId",
+  advert_int: "write advertInt",
+  auth_pass: "write auth: { type: PASS, pass: ... }",
+  priority: "priorities are per node: priorities: { lb1: 100, lb2: 90 }",
+  state: "states are per node: states: { lb1: MASTER, lb2: BACKUP }",
+  virtual_ipaddress: "write vips: [100] (host numbers in the lab subnet) or full addresses",
+};
+
+export interface ValidateOptions {
+  /** Where the topology came from, for messages (a file path, or "topology"). */
+  source?: string;
+  /** Resolve issue paths to file lines (YAML loading supplies it). */
+  lineOf?: (path: readonly PropertyKey[]) => number | undefined;
+}
+
+/** Parse and check a topology; throws TopologyError listing every problem. */
+export function validateTopology(input: unknown, options: ValidateOptions = {}): Topology {
+  const issues: TopologyIssue[] = [];
+  const parsed = TopologySchema.safeParse(input);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) issues.push(...fromZodIssue(issue));
+  } else {
+    issues.push(...checkRelations(parsed.data));
+  }
+  if (issues.length > 0) {
+    for (const issue of issues) {
+      if (options.source && !issue.file) issue.file = options.source;
+      if (options.lineOf && issue.line === undefined) issue.line = options.lineOf(issue.path.split(".").filter(Boolean).map(keyOf));
+    }
+    throw new TopologyError(issues, options.source);
+  }
+  return parsed.data!;
+}
+
+function keyOf(segment: string): PropertyKey {
+  return /^\d+$/.test(segment) ? Number(segment) : segment;
+}
+
+function pathText(path: readonly PropertyKey[]): string {
+  return path.map(String).join(".");
+}
+
+function fromZodIssue(issue: z.core.$ZodIssue): TopologyIssue[] {
+  const at = pathText(issue.path);
+  if (issue.code === "unrecognized_keys") {
+    return issue.keys.map((key) => {
+      const path = at ? `${at}.${key}` : key;
+      const known = KNOWN_MISTAKES[key];
+      return {
+        path,
+        message: `unknown field \`${key}\``,
+        fix: known ?? (suggestFor(issue.path, key) ? `did you mean \`${suggestFor(issue.path, key)}\`?` : "remove it (see the topology reference in the README)"),
+      };
+    });
+  }
+  if (issue.code === "invalid_type" && issue.input === undefined) {
+    return [{ path: at, message: "is required", fix: `add \`${String(issue.path.at(-1))}\`` }];
+  }
+  if (issue.code === "invalid_type") {
+    return [{ path: at, message: `expected ${issue.expected}, got ${describe(issue.input)}` }];
+  }
+  if (issue.code === "invalid_key") {
+    return [{ path: at, message: `key ${describe(issue.input)}: ${issue.issues[0]?.message ?? "not allowed"}` }];
+  }
+  if (issue.code === "too_big" || issue.code === "too_small") {
+    const bound = issue.code === "too_big" ? `at most ${issue.maximum}` : `at least ${issue.minimum}`;
+    const unit = issue.origin === "string" ? " characters" : issue.origin === "array" ? " entries" : "";
+    return [{ path: at, message: `must be ${bound}${unit}, got ${describe(issue.input)}` }];
+  }
+  if (issue.code === "invalid_value") {
+    return [{ path: at, message: `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}, got ${describe(issue.input)}` }];
+  }
+  if (issue.code === "invalid_union") {
+    // Report the most specific branch's message.
+    const first = issue.errors.flat()[0];
+    return [{ path: at, message: first?.message ?? "has the wrong type", ...(first ? {} : {}) }];
+  }
+  return [{ path: at, message: issue.message }];
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return "nothing";
+  const text = JSON.stringify(value);
+  return text === undefined ? String(value) : text.length > 60 ? `${text.slice(0, 57)}…` : text;
+}
+
+/** Known keys of the object at `path`, to suggest the closest one. */
+function suggestFor(path: readonly PropertyKey[], key: string): string | undefined {
+  let schema: z.ZodType = TopologySchema;
+  for (const segment of path) {
+    schema = unwrap(schema);
+    if (schema instanceof z.ZodObject) schema = (schema.shape as Record<string, z.ZodType>)[String(segment)] ?? schema;
+    else if (schema instanceof z.ZodRecord) schema = schema.valueType as z.ZodType;
+    else return undefined;
+  }
+  schema = unwrap(schema);
+  if (!(schema instanceof z.ZodObject)) return undefined;
+  const keys = Object.keys(schema.shape);
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const k of keys) {
+    const d = editDistance(k.toLowerCase(), key.toLowerCase());
+    if (d < bestDistance) {
+      best = k;
+      bestDistance = d;
+    }
+  }
+  return bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
+}
+
+function unwrap(schema: z.ZodType): z.ZodType {
+  let s = schema;
+  for (let i = 0; i < 10; i++) {
+    const def = (s as unknown as { _zod: { def: { innerType?: z.ZodType; type: string } } })._zod.def;
+    if (def.innerType) s = def.innerType;
+    else break;
+  }
+  return s;
+}
+
+function editDistance(a: string, b: string): number {
+  const dp = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) dp[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      dp[i]![j] = Math.min(dp[i - 1]![j]! + 1, dp[i]![j - 1]! + 1, dp[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return dp[a.length]![b.length]!;
+}
+
+/** The default VRRP instance when none is declared: VI_1, VRID 51, VIP .100, priorities 100, 90, 80, … */
+export function defaultInstances(lbNames: string[]): NonNullable<Topology["keepalived"]["instances"]> {
+  return {
+    VI_1: {
+      virtualRouterId: 51,
+      vips: [100],
+      advertInt: 1,
+      priorities: Object.fromEntries(lbNames.map((n, i) => [n, 100 - 10 * i])),
+      nopreempt: false,
+      preemptDelay: 0,
+      auth: { type: "PASS", pass: "1111" },
+      unicast: false,
+      mcastSrcIp: false,
+      track: [],
+      notify: false,
+    },
+  };
+}
+
+/** Checks between fields. Needs no engine: the subnet, when absent, is a /24 chosen later. */
+export function checkRelations(t: Topology): TopologyIssue[] {
+  const issues: TopologyIssue[] = [];
+  const add = (path: string, message: string, fix?: string) => issues.push({ path, message, ...(fix ? { fix } : {}) });
+
+  const lbNames = Object.keys(t.lb);
+  const webNames = Object.keys(t.web);
+  if (lbNames.length === 0) add("lb", "needs at least one load balancer", "add e.g. `lb: { lb1: {}, lb2: {} }`");
+  if (lbNames.length > LIMITS.loadBalancers) add("lb", `has ${lbNames.length} load balancers; at most ${LIMITS.loadBalancers}`);
+  if (webNames.length > LIMITS.webNodes) add("web", `has ${webNames.length} web nodes; at most ${LIMITS.webNodes}`);
+  for (const name of lbNames.filter((n) => webNames.includes(n) || n === "client")) {
+    add(`web.${name}`, `name "${name}" is used twice`, "give every node its own name (\"client\" is reserved)");
+  }
+  for (const name of webNames.filter((n) => n === "client")) add(`web.${name}`, `name "client" is reserved for the client node`);
+
+  // Subnet and addresses.
+  let subnet: Cidr | undefined;
+  if (t.network.subnet) {
+    subnet = parseCidr(t.network.subnet);
+    if (!subnet) add("network.subnet", `"${t.network.subnet}" is not a valid CIDR`, "use a form like 10.213.7.0/24");
+    else if (subnet.prefix > 28 || subnet.prefix < 16) add("network.subnet", `prefix /${subnet.prefix} is out of range`, "use a prefix between /16 and /28 (a /24 is typical)");
+    else if (formatIpv4(subnet.network) !== t.network.subnet.split("/")[0]) {
+      add("network.subnet", `"${t.network.subnet}" has host bits set`, `use ${formatIpv4(subnet.network)}/${subnet.prefix}`);
+    }
+  }
+  const hostCount = subnet ? 2 ** (32 - subnet.prefix) - 2 : 254;
+  const taken = new Map<string, string>(); // address text → field path
+  const checkAddress = (path: string, value: string | number | undefined) => {
+    if (value === undefined) return;
+    if (typeof value === "number") {
+      if (value < 2 || value > hostCount) add(path, `host number ${value} is outside the subnet's hosts (2–${hostCount}; .1 is the gateway)`);
+      const key = `#${value}`;
+      if (taken.has(key)) add(path, `address .${value} is already used by ${taken.get(key)}`, "give every node and VIP its own address");
+      taken.set(key, path);
+      return;
+    }
+    const ip = parseIpv4(value);
+    if (ip === undefined) return add(path, `"${value}" is not an IPv4 address`);
+    if (!subnet) return add(path, `a full address (${value}) needs network.subnet`, "set network.subnet, or write a host number such as 100");
+    if (!cidrContains(subnet, ip)) return add(path, `${value} is outside the lab subnet ${t.network.subnet}`, `use an address inside ${t.network.subnet}, or a host number`);
+    if (!isHostAddress(subnet, ip)) return add(path, `${value} is the network or broadcast address of ${t.network.subnet}`);
+    if (ip === nthAddress(subnet, 1)) return add(path, `${value} is the lab network's gateway`, "use another address; .1 belongs to the host's bridge");
+    const key = `#${(ip & ~mask(subnet.prefix)) >>> 0}`;
+    if (taken.has(key)) add(path, `address ${value} is already used by ${taken.get(key)}`, "give every node and VIP its own address");
+    taken.set(key, path);
+  };
+  for (const [name, node] of Object.entries(t.lb)) checkAddress(`lb.${name}.address`, node.address);
+  for (const [name, node] of Object.entries(t.web)) checkAddress(`web.${name}.address`, node.address);
+
+  // keepalived scripts.
+  for (const [name, script] of Object.entries(t.keepalived.scripts)) {
+    if (script.check === "command" && !script.command) add(`keepalived.scripts.${name}.command`, "is required when check is `command`");
+    if (script.check !== "command" && script.command) add(`keepalived.scripts.${name}.command`, `is only used with check: command (this script's check is ${script.check})`, "remove `command` or set check: command");
+  }
+
+  // keepalived config brought by the user replaces instances (they are read from the files).
+  if (t.keepalived.config) {
+    for (const node of Object.keys(t.keepalived.config)) {
+      if (!lbNames.includes(node)) add(`keepalived.config.${node}`, `"${node}" is not a load balancer`, `load balancers are: ${lbNames.join(", ")}`);
+    }
+    for (const node of lbNames) {
+      if (!t.keepalived.config[node]) add(`keepalived.config`, `has no file for load balancer ${node}`, `add \`${node}: <path>\`, or remove keepalived.config to let the lab render it`);
+    }
+    if (t.keepalived.instances) add("keepalived.instances", "cannot be used together with keepalived.config", "declare instances in your keepalived.conf files, or remove keepalived.config");
+  }
+
+  const instances = t.keepalived.config ? {} : (t.keepalived.instances ?? defaultInstances(lbNames));
+  const vrids = new Map<number, string>();
+  for (const [name, inst] of Object.entries(instances)) {
+    const at = `keepalived.instances.${name}`;
+    const other = vrids.get(inst.virtualRouterId);
+    if (other) {
+      add(`${at}.virtualRouterId`, `VRID ${inst.virtualRouterId} is already used by ${other} on the same network`, "give each instance its own virtualRouterId (1–255); two instances with one VRID fight over one virtual MAC");
+    }
+    vrids.set(inst.virtualRouterId, name);
+
+    if (t.keepalived.version === 2 && (inst.advertInt < 1 || !Number.isInteger(inst.advertInt))) {
+      add(`${at}.advertInt`, `${inst.advertInt} s is not possible with VRRP version 2, which advertises in whole seconds`, "set keepalived.version: 3 for sub-second adverts, or use a whole number of seconds");
+    }
+    if (t.keepalived.version === 3 && (Math.round(inst.advertInt * 100) !== Number((inst.advertInt * 100).toFixed(6)) || inst.advertInt < 0.01 || inst.advertInt > 40.95)) {
+      add(`${at}.advertInt`, `${inst.advertInt} s is not a VRRPv3 interval (0.01–40.95 s in centiseconds)`);
+    }
+
+    const members = Object.keys(inst.priorities);
+    if (members.length === 0) add(`${at}.priorities`, "names no load balancer", `give each participating load balancer a priority, e.g. { ${lbNames[0] ?? "lb1"}: 100 }`);
+    for (const node of members) {
+      if (!lbNames.includes(node)) add(`${at}.priorities.${node}`, `"${node}" is not a load balancer`, `load balancers are: ${lbNames.join(", ")}`);
+    }
+    for (const [node, state] of Object.entries(inst.states ?? {})) {
+      if (!members.includes(node)) add(`${at}.states.${node}`, `"${node}" has no priority in ${name}`, `members of ${name} are: ${members.join(", ")}`);
+      if (inst.nopreempt && state === "MASTER") {
+        add(`${at}.states.${node}`, "nopreempt only works with state BACKUP: keepalived ignores it when the initial state is MASTER", "set every node of this instance to state BACKUP and let the priorities pick the first master");
+      }
+    }
+    if (inst.auth && [...inst.auth.pass].length > 8) {
+      add(`${at}.auth.pass`, `is ${[...inst.auth.pass].length} characters; keepalived keeps only the first 8 and ignores the rest`, "use at most 8 characters");
+    }
+    if (inst.auth && !/^[\x21-\x7e]+$/.test(inst.auth.pass)) {
+      add(`${at}.auth.pass`, "must be printable ASCII without spaces", "use letters, digits and punctuation");
+    }
+    for (const script of inst.track) {
+      if (!t.keepalived.scripts[script]) {
+        const known = Object.keys(t.keepalived.scripts);
+        add(`${at}.track`, `script "${script}" is not defined`, known.length ? `defined scripts: ${known.join(", ")}` : `define it under keepalived.scripts.${script}`);
+      }
+    }
+    (inst.vips ?? [100]).forEach((vip, i) => checkAddress(`${at}.vips.${i}`, vip));
+    if (inst.unicast && members.length < 2) add(`${at}.unicast`, "unicast needs at least two members (each lists the others as peers)");
+  }
+
+  // nginx.
+  const servers = t.nginx.upstream.servers ?? webNames.map((node) => ({ node }));
+  if (!t.nginx.config && servers.length === 0) add("web", "nginx has no backend to proxy to", "add a web node, e.g. `web: { web1: {} }`");
+  servers.forEach((server, i) => {
+    if (!webNames.includes(server.node)) add(`nginx.upstream.servers.${i}.node`, `"${server.node}" is not a web node`, `web nodes are: ${webNames.join(", ") || "(none)"}`);
+  });
+  const balance = t.nginx.upstream.balance;
+  if (balance === "hash" && !t.nginx.upstream.hashKey) add("nginx.upstream.hashKey", "is required with balance: hash", 'e.g. hashKey: "$request_uri"');
+  if (balance !== "hash" && t.nginx.upstream.hashKey) add("nginx.upstream.hashKey", "is only used with balance: hash");
+  if (balance !== "hash" && t.nginx.upstream.consistent) add("nginx.upstream.consistent", "is only used with balance: hash");
+  if (balance === "ip_hash" || balance === "hash") {
+    servers.forEach((s, i) => {
+      if ("backup" in s && s.backup) add(`nginx.upstream.servers.${i}.backup`, `nginx does not support backup servers with ${balance}`, "remove backup, or use round-robin or least_conn");
+    });
+  }
+  if (t.nginx.mode === "stream" && balance === "ip_hash") add("nginx.upstream.balance", "ip_hash exists only for http; the stream module balances by hash $remote_addr", 'use balance: hash with hashKey: "$remote_addr"');
+  if (t.nginx.mode === "stream" && t.nginx.proxy.nextUpstream.some((n) => n.startsWith("http_") || n === "invalid_header" || n === "non_idempotent")) {
+    add("nginx.proxy.nextUpstream", "HTTP conditions do not apply to stream (L4) proxying, which retries on connection errors only", "use [error, timeout] or [off]");
+  }
+  return issues;
+}
