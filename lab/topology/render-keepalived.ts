@@ -97,7 +97,7 @@ export function scriptPath(name: string): string {
   return `${SCRIPT_DIR}/${name}.sh`;
 }
 
-function renderTrackScript(name: string, spec: TrackScriptSpec): string {
+export function renderTrackScript(name: string, spec: TrackScriptSpec): string {
   switch (spec.check) {
     case "nginx-running":
       return [

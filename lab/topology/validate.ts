@@ -38,7 +38,7 @@ export function validateTopology(input: unknown, options: ValidateOptions = {}):
   if (!parsed.success) {
     for (const issue of parsed.error.issues) issues.push(...fromZodIssue(issue));
   } else {
-    issues.push(...checkRelations(parsed.data));
+    issues.push(...checkRelations(withDefaults(parsed.data)));
   }
   if (issues.length > 0) {
     for (const issue of issues) {
@@ -47,7 +47,22 @@ export function validateTopology(input: unknown, options: ValidateOptions = {}):
     }
     throw new TopologyError(issues, options.source);
   }
-  return parsed.data!;
+  return withDefaults(parsed.data!);
+}
+
+/** The default check script of the default instance: the tutorials' check_nginx, tracked with weight −20. */
+export const DEFAULT_CHECK_SCRIPT = { check: "nginx-running", interval: 1, fall: 2, rise: 2, weight: -20 } as const;
+
+/**
+ * Fill what the user left out with the tutorials' setup: when no instance is declared (and no
+ * keepalived.conf brought), VI_1 with VRID 51, VIP .100, priorities 100, 90, …, tracking chk_nginx.
+ */
+export function withDefaults(t: Topology): Topology {
+  if (t.keepalived.instances || t.keepalived.config) return t;
+  const scripts = Object.keys(t.keepalived.scripts).length > 0 ? t.keepalived.scripts : { chk_nginx: { ...DEFAULT_CHECK_SCRIPT } };
+  const instances = defaultInstances(Object.keys(t.lb));
+  if (scripts.chk_nginx) instances.VI_1!.track = ["chk_nginx"];
+  return { ...t, keepalived: { ...t.keepalived, scripts, instances } };
 }
 
 function keyOf(segment: string): PropertyKey {

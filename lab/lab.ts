@@ -1,0 +1,277 @@
+/**
+ * A running lab: the topology, validated and resolved; its nodes, started with real daemons; the
+ * observers writing VIP ownership and VRRP states into the run's history; and the nemesis that
+ * breaks things. `startLab` is all-or-nothing and checks everything it can before any container
+ * starts. A Lab is disposable: `await using lab = await startLab(...)`.
+ */
+import { LabError, TopologyError, type TopologyIssue, WaitTimeoutError } from "./errors.ts";
+import { type Clock, MonotonicClock } from "./history/clock.ts";
+import { History } from "./history/history.ts";
+import type { NewOp } from "./history/ops.ts";
+import { Nemesis } from "./nemesis/nemesis.ts";
+import type { NodeFiles } from "./nodes/kind.ts";
+import { nodeKind } from "./nodes/registry.ts";
+import { type Reporter, silentReporter } from "./report/reporter.ts";
+import { type ConfigProblem, runConfigChecks } from "./runtime/config-check.ts";
+import { chooseSubnet, deploy, type Deployment, type NodeFile, type NodeSpec } from "./runtime/deployment.ts";
+import { connectEngine } from "./runtime/engine.ts";
+import { ImageBuilder } from "./runtime/images.ts";
+import type { LabNode } from "./runtime/node-container.ts";
+import { loadByoConfigs } from "./topology/byo.ts";
+import { loadTopologyFile } from "./topology/load.ts";
+import { renderKeepalived } from "./topology/render-keepalived.ts";
+import { renderNginx } from "./topology/render-nginx.ts";
+import { type ResolvedInstance, resolveTopology, type ResolvedTopology } from "./topology/resolve.ts";
+import type { Topology, TopologyInput } from "./topology/schema.ts";
+import { validateTopology } from "./topology/validate.ts";
+import { RequestStream, type RequestStreamOptions } from "./workload/request-stream.ts";
+import { VipObserver } from "./workload/vip-observer.ts";
+import { VrrpObserver } from "./workload/vrrp-observer.ts";
+
+/** A topology object, or `{ file }` for a `*.lab.yml`. */
+export type TopologySource = TopologyInput | { file: string };
+
+export interface StartLabOptions {
+  reporter?: Reporter;
+  /** Leave the lab up when this process ends (`up`, `run --keep`). */
+  keep?: boolean;
+  /** Override the topology's lab name (e.g. to run two copies at once). */
+  name?: string;
+}
+
+/** Validate, resolve and render a topology without starting anything (`render`, tests). */
+export async function prepareTopology(source: TopologySource, subnetForRender?: string): Promise<{ topology: Topology; resolved: ResolvedTopology; files: Map<string, NodeFile[]>; dir: string | undefined }> {
+  const { topology, dir } = await readTopology(source);
+  const engineSubnet = subnetForRender ?? topology.network.subnet;
+  const { parseCidr } = await import("./ipv4.ts");
+  const subnet = parseCidr(engineSubnet ?? "10.213.0.0/24")!;
+  const resolved = resolveTopology(topology, subnet);
+  const byo = await loadByoConfigs(resolved, dir);
+  return { topology, resolved: byo.resolved, files: renderFiles(byo.resolved, byo.files), dir };
+}
+
+async function readTopology(source: TopologySource): Promise<{ topology: Topology; dir: string | undefined }> {
+  if (typeof source === "object" && source !== null && "file" in source && typeof source.file === "string") {
+    const loaded = await loadTopologyFile(source.file);
+    return { topology: loaded.topology, dir: loaded.dir };
+  }
+  return { topology: validateTopology(source), dir: process.cwd() };
+}
+
+/** Files of every node: rendered, or brought by the user (already placed in `byoFiles`). */
+function renderFiles(t: ResolvedTopology, byoFiles: Map<string, NodeFile[]>): Map<string, NodeFile[]> {
+  const files = new Map<string, NodeFile[]>();
+  for (const lb of t.lbs) {
+    const own = byoFiles.get(lb.name) ?? [];
+    const ownPaths = new Set(own.map((f) => f.path));
+    const rendered = [...(t.byo.keepalived ? [] : renderKeepalived(t, lb.name)), ...(t.byo.nginx ? [] : [renderNginx(t, lb.name)])];
+    files.set(lb.name, [...own, ...rendered.filter((f) => !ownPaths.has(f.path))]);
+  }
+  return files;
+}
+
+export async function startLab(source: TopologySource, options: StartLabOptions = {}): Promise<Lab> {
+  const reporter = options.reporter ?? silentReporter;
+  const { topology: declared, dir } = await readTopology(source);
+  const topology = options.name ? { ...declared, name: options.name } : declared;
+  const engine = await connectEngine();
+  const subnet = await chooseSubnet(engine, topology.network.subnet);
+  const byo = await loadByoConfigs(resolveTopology(topology, subnet), dir);
+  const resolved = byo.resolved;
+  const files: NodeFiles = renderFiles(resolved, byo.files);
+  const specs: NodeSpec[] = resolved.nodes.map((n) => nodeKind(n.kind).spec(resolved, n, files));
+
+  const images = new ImageBuilder(engine.docker, reporter);
+  const tags = new Map<string, string>();
+  for (const image of new Set(specs.map((s) => s.image))) tags.set(image, await images.ensure(image));
+
+  reporter.step(`Checking the configuration with the daemons themselves (keepalived --config-test, nginx -t)`);
+  const problems = await runConfigChecks(
+    topology.name,
+    resolved.nodes.map((n) => ({
+      node: n.name,
+      image: tags.get(specs.find((s) => s.name === n.name)!.image)!,
+      files: files.get(n.name) ?? [],
+      checks: nodeKind(n.kind).configChecks(),
+    })),
+  );
+  for (const w of problems.filter((p) => p.severity === "warning")) reporter.warn(`${w.node}: ${describeProblem(w, byo.sources)}`);
+  const errors = problems.filter((p) => p.severity === "error");
+  if (errors.length > 0) throw new TopologyError(errors.map((p) => problemToIssue(p, byo.sources)));
+  for (const w of byo.warnings) reporter.warn(w);
+
+  const clock = new MonotonicClock();
+  const history = new History(clock);
+  const deployment = await deploy({ lab: topology.name, subnet: resolved.subnetText, nodes: specs, keep: options.keep ?? false }, { engine, images, reporter });
+  const lab = new Lab(resolved, deployment, history, files, reporter);
+  try {
+    await lab.observeAll();
+  } catch (err) {
+    await lab.stop();
+    throw err;
+  }
+  return lab;
+}
+
+function describeProblem(p: ConfigProblem, sources: ReadonlyMap<string, string>): string {
+  const where = p.path ? `${sources.get(`${p.node}:${p.path}`) ?? `${p.path} (rendered for ${p.node}; print it with \`failover-lab render\`)`}${p.line ? `:${p.line}` : ""}` : p.node;
+  return `${where}: ${p.message} [${p.check}]`;
+}
+
+function problemToIssue(p: ConfigProblem, sources: ReadonlyMap<string, string>): TopologyIssue {
+  const source = p.path ? sources.get(`${p.node}:${p.path}`) : undefined;
+  return {
+    path: source ? `${p.check} on ${p.node}` : `rendered ${p.path ?? "configuration"} of ${p.node}`,
+    message: p.message,
+    ...(source ? { file: source } : {}),
+    ...(p.line !== undefined ? { line: p.line } : {}),
+    fix: source ? "fix that line of your file" : "this is a bug in failover-lab's renderer, or a field combination the daemon rejects; `failover-lab render` prints the file",
+  };
+}
+
+export class Lab implements AsyncDisposable {
+  readonly topology: ResolvedTopology;
+  readonly deployment: Deployment;
+  readonly history: History;
+  readonly clock: Clock;
+  readonly vips: VipObserver;
+  readonly vrrp: VrrpObserver;
+  readonly nemesis: Nemesis;
+  readonly reporter: Reporter;
+  private readonly files: NodeFiles;
+  private readonly streams: RequestStream[] = [];
+  private stopped: Promise<void> | undefined;
+
+  constructor(topology: ResolvedTopology, deployment: Deployment, history: History, files: NodeFiles, reporter: Reporter) {
+    this.topology = topology;
+    this.deployment = deployment;
+    this.history = history;
+    this.clock = history.clock;
+    this.files = files;
+    this.reporter = reporter;
+    this.vips = new VipObserver(history, topology.vrrp.instances.flatMap((i) => i.vips));
+    this.vrrp = new VrrpObserver(history, (node) => topology.vrrp.instances.filter((i) => i.members.some((m) => m.node === node)).map((i) => i.name));
+    this.nemesis = new Nemesis(this);
+  }
+
+  get name(): string {
+    return this.topology.name;
+  }
+
+  node(name: string): LabNode {
+    return this.deployment.node(name);
+  }
+
+  /** The files rendered (or brought) for a node. */
+  filesOf(node: string): NodeFile[] {
+    return this.files.get(node) ?? [];
+  }
+
+  instance(name?: string): ResolvedInstance {
+    const all = this.topology.vrrp.instances;
+    const inst = name ? all.find((i) => i.name === name) : all[0];
+    if (!inst) throw new LabError(`Lab ${this.name} has no VRRP instance ${name ?? ""}. Instances: ${all.map((i) => i.name).join(", ") || "(none)"}`);
+    return inst;
+  }
+
+  /** Watch every load balancer (VIPs and VRRP state). */
+  async observeAll(): Promise<void> {
+    await Promise.all(this.topology.lbs.map((n) => this.observe(n.name)));
+  }
+
+  /** (Re)attach the observers to one load balancer. */
+  async observe(nodeName: string): Promise<void> {
+    if (!this.topology.lbs.some((n) => n.name === nodeName)) return;
+    const node = this.node(nodeName);
+    await Promise.all([this.vips.attach(node), this.vrrp.attach(node)]);
+  }
+
+  /** A scenario's own marker in the history. */
+  note(label: string): void {
+    this.history.append({ process: "scenario", f: "note", label, atMs: this.clock.nowMs() });
+  }
+
+  /** A request stream against a VIP of this lab (default: the first instance's first VIP). */
+  requestStream(options: Partial<RequestStreamOptions> & { vip?: string } = {}): RequestStream {
+    const vip = options.vip ?? this.instance().vips[0]!;
+    if (!this.topology.vrrp.instances.some((i) => i.vips.includes(vip))) {
+      throw new LabError(`${vip} is not a VIP of lab ${this.name}; requests only ever go to the lab's own addresses`);
+    }
+    const stream = new RequestStream(this.history, {
+      url: `http://${vip}:${this.topology.nginx.listen}/`,
+      lbByAddress: new Map(this.topology.lbs.map((n) => [n.address, n.name])),
+      ...options,
+    });
+    this.streams.push(stream);
+    return stream;
+  }
+
+  /**
+   * Wait until `predicate` holds; it is re-evaluated on every op and every 100 ms. Times out with
+   * an error naming `what`.
+   */
+  async waitFor(what: string, predicate: () => boolean, timeoutMs: number): Promise<number> {
+    const started = this.clock.nowMs();
+    if (predicate()) return this.clock.nowMs();
+    return new Promise<number>((resolve, reject) => {
+      const check = () => {
+        if (predicate()) {
+          done();
+          resolve(this.clock.nowMs());
+        } else if (this.clock.nowMs() - started > timeoutMs) {
+          done();
+          reject(new WaitTimeoutError(`${what} (lab ${this.name})`, timeoutMs));
+        }
+      };
+      const unsubscribe = this.history.subscribe((_op: NewOp) => check());
+      const timer = setInterval(check, 100);
+      const done = () => {
+        unsubscribe();
+        clearInterval(timer);
+      };
+    });
+  }
+
+  /** Wait until exactly `node` holds `vip`. */
+  waitForVip(vip: string, node: string, timeoutMs: number): Promise<number> {
+    return this.waitFor(`VIP ${vip} held by ${node} alone`, () => {
+      const owners = this.vips.owners(vip);
+      return owners.length === 1 && owners[0] === node;
+    }, timeoutMs);
+  }
+
+  /** The node the VRRP rules elect first: highest priority, ties to the highest address (RFC 5798 §6.4.3). */
+  expectedMaster(instance: ResolvedInstance): string {
+    const addr = (n: string) => this.topology.lbs.find((l) => l.name === n)!.address.split(".").map(Number).reduce((a, b) => a * 256 + b, 0);
+    return [...instance.members].sort((a, b) => b.priority - a.priority || addr(b.node) - addr(a.node))[0]!.node;
+  }
+
+  /** Every instance's VIPs held by its expected master alone, every member's keepalived MASTER or BACKUP. */
+  async waitForSteadyState(timeoutMs = 20_000): Promise<void> {
+    for (const inst of this.topology.vrrp.instances) {
+      const master = this.expectedMaster(inst);
+      for (const vip of inst.vips) await this.waitForVip(vip, master, timeoutMs);
+      await this.waitFor(`every member of ${inst.name} in MASTER or BACKUP state`, () => inst.members.every((m) => ["MASTER", "BACKUP"].includes(this.vrrp.state(m.node, inst.name))), timeoutMs);
+    }
+  }
+
+  /** Stop request streams and observers, then remove every container and the network. */
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      await this.detach();
+      await this.deployment.destroy();
+    })();
+    return this.stopped;
+  }
+
+  /** Stop request streams and observers but leave the containers up (`up`, `run --keep`). */
+  async detach(): Promise<void> {
+    await Promise.allSettled(this.streams.map((s) => s.stop()));
+    this.vips.close();
+    this.vrrp.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}

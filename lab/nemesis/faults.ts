@@ -1,0 +1,186 @@
+/**
+ * The faults the nemesis knows, each with what it does to a node and the fault that heals it.
+ * A fault returns `ok` with what it did, or `info` when there was nothing to do ("nginx is not
+ * running"); it throws only when it could not act at all.
+ */
+import type { FaultKind } from "../history/ops.ts";
+import type { LabNode } from "../runtime/node-container.ts";
+import type { NodeKind } from "../topology/resolve.ts";
+
+export interface FaultTarget {
+  node: LabNode;
+  kind: NodeKind;
+  /** Daemons the node boots, in order. */
+  boot: string[];
+}
+
+export interface FaultOutcome {
+  type: "ok" | "info";
+  detail: string;
+}
+
+export interface FaultDefinition {
+  kind: FaultKind;
+  /** One line for reports and the CLI. */
+  describe: string;
+  /** Node kinds it applies to. */
+  appliesTo: NodeKind[];
+  /** The fault that undoes it, when there is one. */
+  heal?: FaultKind;
+  /** Power state changes the observers must follow. */
+  power?: "off" | "on" | "frozen" | "thawed";
+  act(target: FaultTarget): Promise<FaultOutcome>;
+}
+
+/** Run `labctl <action> <daemon>`; exit 3 means "nothing to do". */
+async function labctl(node: LabNode, action: string, daemon: string): Promise<FaultOutcome> {
+  const r = await node.exec(["labctl", action, daemon], { okExitCodes: [3], timeoutMs: 20_000 });
+  const said = (r.stdout || r.stderr).trim();
+  return r.exitCode === 3 ? { type: "info", detail: `nothing to do: ${said}` } : { type: "ok", detail: said };
+}
+
+const SAVED_NGINX_CONF = "/etc/nginx/nginx.conf.lab-saved";
+
+const definitions: FaultDefinition[] = [
+  {
+    kind: "kill-nginx",
+    describe: "SIGKILL every nginx process (master and workers)",
+    appliesTo: ["lb", "web"],
+    heal: "start-nginx",
+    act: ({ node }) => labctl(node, "kill", "nginx"),
+  },
+  {
+    kind: "stop-nginx",
+    describe: "stop nginx gracefully (QUIT, like `systemctl stop nginx`)",
+    appliesTo: ["lb", "web"],
+    heal: "start-nginx",
+    act: ({ node }) => labctl(node, "stop", "nginx"),
+  },
+  {
+    kind: "start-nginx",
+    describe: "start nginx",
+    appliesTo: ["lb", "web"],
+    act: ({ node }) => labctl(node, "start", "nginx"),
+  },
+  {
+    kind: "break-nginx",
+    describe: "make nginx.conf invalid, so that nginx cannot start (a bad deploy)",
+    appliesTo: ["lb", "web"],
+    heal: "repair-nginx",
+    act: async ({ node }) => {
+      const r = await node.exec(["sh", "-c", `test -e ${SAVED_NGINX_CONF} && exit 3; cp /etc/nginx/nginx.conf ${SAVED_NGINX_CONF} && echo 'this_is_not_a_directive;' >> /etc/nginx/nginx.conf`], { okExitCodes: [3] });
+      return r.exitCode === 3 ? { type: "info", detail: "nothing to do: nginx.conf is already broken" } : { type: "ok", detail: "nginx.conf now fails `nginx -t`; running nginx processes are untouched" };
+    },
+  },
+  {
+    kind: "repair-nginx",
+    describe: "restore the nginx.conf that break-nginx replaced",
+    appliesTo: ["lb", "web"],
+    act: async ({ node }) => {
+      const r = await node.exec(["sh", "-c", `test -e ${SAVED_NGINX_CONF} || exit 3; mv ${SAVED_NGINX_CONF} /etc/nginx/nginx.conf`], { okExitCodes: [3] });
+      return r.exitCode === 3 ? { type: "info", detail: "nothing to do: nginx.conf was not broken" } : { type: "ok", detail: "nginx.conf restored" };
+    },
+  },
+  {
+    kind: "stop-keepalived",
+    describe: "stop keepalived gracefully (SIGTERM: a master sends priority-0 adverts and removes its VIPs)",
+    appliesTo: ["lb"],
+    heal: "start-keepalived",
+    act: ({ node }) => labctl(node, "stop", "keepalived"),
+  },
+  {
+    kind: "kill-keepalived",
+    describe: "SIGKILL every keepalived process (no goodbye; the VIPs stay on the interface)",
+    appliesTo: ["lb"],
+    heal: "start-keepalived",
+    act: ({ node }) => labctl(node, "kill", "keepalived"),
+  },
+  {
+    kind: "start-keepalived",
+    describe: "start keepalived",
+    appliesTo: ["lb"],
+    act: ({ node }) => labctl(node, "start", "keepalived"),
+  },
+  {
+    kind: "power-off",
+    describe: "pull the plug: SIGKILL to every process of the node, its interface gone (no goodbye packets)",
+    appliesTo: ["lb", "web", "client"],
+    heal: "power-on",
+    power: "off",
+    act: async ({ node }) => {
+      if ((await node.powerState()) === "off") return { type: "info", detail: "nothing to do: the node is already off" };
+      await node.powerOff();
+      return { type: "ok", detail: "powered off" };
+    },
+  },
+  {
+    kind: "power-on",
+    describe: "power the node on: it boots and starts its daemons",
+    appliesTo: ["lb", "web", "client"],
+    power: "on",
+    act: async ({ node, boot }) => {
+      const state = await node.powerState();
+      if (state === "running") return { type: "info", detail: "nothing to do: the node is already on" };
+      if (state === "frozen") return { type: "info", detail: "nothing to do: the node is frozen, not off (thaw it)" };
+      await node.powerOn();
+      return { type: "ok", detail: `powered on; boots ${boot.join(", ") || "no daemons"}` };
+    },
+  },
+  {
+    kind: "reboot",
+    describe: "reboot: stop the daemons gracefully in reverse boot order, power off, power on",
+    appliesTo: ["lb", "web", "client"],
+    power: "on",
+    act: async ({ node, boot }) => {
+      if ((await node.powerState()) !== "running") return { type: "info", detail: "nothing to do: the node is not running" };
+      for (const daemon of [...boot].reverse()) await labctl(node, "stop", daemon);
+      await node.powerOff();
+      await node.powerOn();
+      return { type: "ok", detail: `stopped ${[...boot].reverse().join(", ") || "nothing"}, rebooted` };
+    },
+  },
+  {
+    kind: "freeze",
+    describe: "freeze every process of the node (its kernel still holds the node's addresses)",
+    appliesTo: ["lb", "web", "client"],
+    heal: "thaw",
+    power: "frozen",
+    act: async ({ node }) => {
+      const state = await node.powerState();
+      if (state !== "running") return { type: "info", detail: `nothing to do: the node is ${state}` };
+      await node.freeze();
+      return { type: "ok", detail: "frozen" };
+    },
+  },
+  {
+    kind: "thaw",
+    describe: "thaw a frozen node",
+    appliesTo: ["lb", "web", "client"],
+    power: "thawed",
+    act: async ({ node }) => {
+      if ((await node.powerState()) !== "frozen") return { type: "info", detail: "nothing to do: the node is not frozen" };
+      await node.thaw();
+      return { type: "ok", detail: "thawed" };
+    },
+  },
+  {
+    kind: "stop-backend",
+    describe: "stop a backend's nginx (connections to it are refused)",
+    appliesTo: ["web"],
+    heal: "start-backend",
+    act: ({ node }) => labctl(node, "stop", "nginx"),
+  },
+  {
+    kind: "start-backend",
+    describe: "start a backend's nginx",
+    appliesTo: ["web"],
+    act: ({ node }) => labctl(node, "start", "nginx"),
+  },
+];
+
+export const FAULTS: ReadonlyMap<FaultKind, FaultDefinition> = new Map(definitions.map((d) => [d.kind, d]));
+
+/** Add a fault kind (used by the network-chaos faults and by users' own scenarios). */
+export function registerFault(definition: FaultDefinition): void {
+  (FAULTS as Map<FaultKind, FaultDefinition>).set(definition.kind, definition);
+}

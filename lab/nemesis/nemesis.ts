@@ -1,0 +1,76 @@
+/**
+ * The nemesis: injects faults into a running lab and writes each one into the history, an `invoke`
+ * op when it starts and an `ok` / `info` / `fail` op when it is done. After power changes it keeps
+ * the observers in step with the node (a powered-off node's VIPs are gone; a powered-on node is
+ * watched again).
+ */
+import { LabError } from "../errors.ts";
+import type { FaultKind } from "../history/ops.ts";
+import type { Lab } from "../lab.ts";
+import { nodeKind } from "../nodes/registry.ts";
+import { FAULTS } from "./faults.ts";
+
+export interface FaultResult {
+  faultId: number;
+  kind: FaultKind;
+  node: string;
+  /** When the nemesis started (ms since the run's start). */
+  invokeMs: number;
+  /** When it was done. */
+  doneMs: number;
+  type: "ok" | "info";
+  detail: string;
+}
+
+export class Nemesis {
+  private readonly lab: Lab;
+  private nextId = 1;
+
+  constructor(lab: Lab) {
+    this.lab = lab;
+  }
+
+  async inject(kind: FaultKind, nodeName: string): Promise<FaultResult> {
+    const definition = FAULTS.get(kind);
+    if (!definition) {
+      throw new LabError(`fault "${kind}" is not supported. Supported faults are: ${[...FAULTS.keys()].join(", ")}`);
+    }
+    const resolved = this.lab.topology.nodes.find((n) => n.name === nodeName);
+    if (!resolved) throw new LabError(`Lab ${this.lab.name} has no node "${nodeName}". Its nodes are: ${this.lab.topology.nodes.map((n) => n.name).join(", ")}`);
+    if (!definition.appliesTo.includes(resolved.kind)) {
+      throw new LabError(`fault "${kind}" does not apply to ${nodeName} (a ${resolved.kind} node); it applies to: ${definition.appliesTo.join(", ")}`);
+    }
+    const history = this.lab.history;
+    const faultId = this.nextId++;
+    const invokeMs = this.lab.clock.nowMs();
+    history.append({ process: "nemesis", f: "fault", type: "invoke", kind, node: nodeName, faultId, atMs: invokeMs });
+    this.lab.reporter.step(`fault: ${kind} on ${nodeName} — ${definition.describe}`);
+    const node = this.lab.node(nodeName);
+    const boot = nodeKind(resolved.kind).spec(this.lab.topology, resolved, new Map()).boot ?? [];
+    try {
+      const outcome = await definition.act({ node, kind: resolved.kind, boot });
+      const doneMs = this.lab.clock.nowMs();
+      if (outcome.type === "ok" && definition.power === "off") this.lab.vips.nodeDown(nodeName, doneMs);
+      if (outcome.type === "ok" && definition.power === "off") this.lab.vrrp.detach(nodeName);
+      history.append({ process: "nemesis", f: "fault", type: outcome.type, kind, node: nodeName, faultId, detail: outcome.detail, atMs: doneMs });
+      if (outcome.type === "ok" && definition.power === "on") {
+        this.lab.vrrp.detach(nodeName);
+        this.lab.vips.nodeDown(nodeName, doneMs);
+        await this.lab.observe(nodeName);
+      }
+      if (outcome.type === "info") this.lab.reporter.info(`  ${outcome.detail}`);
+      return { faultId, kind, node: nodeName, invokeMs, doneMs, type: outcome.type, detail: outcome.detail };
+    } catch (err) {
+      const detail = (err as Error).message;
+      history.append({ process: "nemesis", f: "fault", type: "fail", kind, node: nodeName, faultId, detail, atMs: this.lab.clock.nowMs() });
+      throw new LabError(`fault ${kind} on ${nodeName} failed: ${detail}`, { cause: err });
+    }
+  }
+
+  /** Undo a fault with its healing counterpart (power-off → power-on, freeze → thaw, …). */
+  async heal(kind: FaultKind, nodeName: string): Promise<FaultResult> {
+    const heal = FAULTS.get(kind)?.heal;
+    if (!heal) throw new LabError(`fault "${kind}" has no heal`);
+    return this.inject(heal, nodeName);
+  }
+}

@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { parseAddressLine, parseKeepalivedLine } from "./parse.ts";
+
+describe("address watch lines", () => {
+  it("parse snapshot, additions and deletions with their stamps", () => {
+    expect(parseAddressLine("1795290377.523322 SNAPSHOT 24: eth0    inet 10.213.50.11/24 brd 10.213.50.255 scope global eth0\\       valid_lft forever preferred_lft forever")).toEqual({
+      kind: "snapshot",
+      stampUs: 1795290377523322,
+      address: "10.213.50.11",
+      dev: "eth0",
+    });
+    expect(parseAddressLine("1795290377.526097 SNAPSHOT-END")).toEqual({ kind: "snapshot-end", stampUs: 1795290377526097 });
+    expect(parseAddressLine("1795290380.356927 24: eth0    inet 10.213.50.100/24 scope global secondary eth0\\       valid_lft forever preferred_lft forever")).toMatchObject({
+      kind: "added",
+      address: "10.213.50.100",
+    });
+    expect(parseAddressLine("1795290390.1 Deleted 24: eth0    inet 10.213.50.100/24 scope global secondary eth0")).toMatchObject({
+      kind: "deleted",
+      stampUs: 1795290390100000,
+      address: "10.213.50.100",
+    });
+  });
+
+  it("ignore what is not an IPv4 address line", () => {
+    expect(parseAddressLine("garbage")).toBeUndefined();
+    expect(parseAddressLine("1795290390.1 2: eth0    inet6 fe80::1/64 scope link")).toBeUndefined();
+  });
+});
+
+describe("keepalived log lines", () => {
+  it("parse state changes, stripping keepalived's own second-resolution time", () => {
+    expect(parseKeepalivedLine("1795290380.356886 Sat Nov 21 19:46:20 2026: (VI_1) Entering MASTER STATE")).toEqual({
+      kind: "state",
+      stampUs: 1795290380356886,
+      instance: "VI_1",
+      state: "MASTER",
+      line: "(VI_1) Entering MASTER STATE",
+    });
+    expect(parseKeepalivedLine("1795290376.746864 Sat Nov  1 19:46:16 2026: (VI_2) Entering BACKUP STATE (init)")).toMatchObject({ kind: "state", instance: "VI_2", state: "BACKUP" });
+  });
+
+  it("recognise stops and notable lines", () => {
+    expect(parseKeepalivedLine("1.5 Sat Nov 21 19:46:20 2026: Stopped Keepalived v2.2.7 (01/16,2022)")?.kind).toBe("stopped");
+    expect(parseKeepalivedLine("1.5 Sat Nov 21 19:46:20 2026: (VI_1) sent 0 priority")?.kind).toBe("notable");
+    expect(parseKeepalivedLine("1.5 Sat Nov 21 19:46:20 2026: Registering Kernel netlink reflector")?.kind).toBe("other");
+  });
+});

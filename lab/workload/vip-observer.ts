@@ -1,0 +1,106 @@
+/**
+ * Who holds each VIP, event-driven: every load balancer streams its IPv4 address changes
+ * (`ip monitor address`, stamped inside the node with the shared kernel clock). A node that loses
+ * power loses its interface with it; the nemesis tells the observer, which records the release at
+ * the power-off and watches again after the node is back.
+ */
+import type { Clock } from "../history/clock.ts";
+import type { History } from "../history/history.ts";
+import type { LabNode, LineStream } from "../runtime/node-container.ts";
+import { WaitTimeoutError } from "../errors.ts";
+import { parseAddressLine } from "./parse.ts";
+
+interface NodeWatch {
+  held: Set<string>;
+  stream: LineStream | undefined;
+  generation: number;
+}
+
+export class VipObserver {
+  private readonly history: History;
+  private readonly clock: Clock;
+  private readonly vips: ReadonlySet<string>;
+  private readonly nodes = new Map<string, NodeWatch>();
+
+  constructor(history: History, vips: Iterable<string>) {
+    this.history = history;
+    this.clock = history.clock;
+    this.vips = new Set(vips);
+  }
+
+  /** Start (or restart) watching a node; resolves once its current addresses are known. */
+  async attach(node: LabNode, timeoutMs = 10_000): Promise<void> {
+    const watch = this.watchOf(node.name);
+    watch.stream?.close();
+    const generation = ++watch.generation;
+    const stream = await node.stream(["lab-watch-addresses"]);
+    watch.stream = stream;
+    let snapshot: Set<string> | undefined = new Set();
+    let resolveReady!: () => void;
+    const ready = new Promise<void>((r) => (resolveReady = r));
+    void (async () => {
+      for await (const line of stream.lines) {
+        if (watch.generation !== generation) return;
+        const parsed = parseAddressLine(line);
+        if (!parsed) continue;
+        const atMs = this.clock.fromEpochMicros(parsed.stampUs);
+        if (parsed.kind === "snapshot") {
+          if (this.vips.has(parsed.address)) snapshot?.add(parsed.address);
+        } else if (parsed.kind === "snapshot-end") {
+          const present = snapshot ?? new Set<string>();
+          for (const vip of present) if (!watch.held.has(vip)) this.record(node.name, watch, vip, "acquired", "snapshot", atMs);
+          for (const vip of [...watch.held]) if (!present.has(vip)) this.record(node.name, watch, vip, "released", "snapshot", atMs);
+          snapshot = undefined;
+          resolveReady();
+        } else if (this.vips.has(parsed.address) && parsed.dev === "eth0") {
+          if (parsed.kind === "added" && !watch.held.has(parsed.address)) this.record(node.name, watch, parsed.address, "acquired", "monitor", atMs);
+          if (parsed.kind === "deleted" && watch.held.has(parsed.address)) this.record(node.name, watch, parsed.address, "released", "monitor", atMs);
+        }
+      }
+    })().catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      ready,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new WaitTimeoutError(`the address snapshot of node ${node.name}`, timeoutMs)), timeoutMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
+  }
+
+  /** The node lost power at `atMs`: its VIPs went with its interface. Stops watching it. */
+  nodeDown(nodeName: string, atMs: number): void {
+    const watch = this.watchOf(nodeName);
+    watch.generation++;
+    watch.stream?.close();
+    watch.stream = undefined;
+    for (const vip of [...watch.held]) this.record(nodeName, watch, vip, "released", "node-down", atMs);
+  }
+
+  /** Nodes holding a VIP now, as last seen. */
+  owners(vip: string): string[] {
+    return [...this.nodes].filter(([, w]) => w.held.has(vip)).map(([name]) => name);
+  }
+
+  close(): void {
+    for (const watch of this.nodes.values()) {
+      watch.generation++;
+      watch.stream?.close();
+      watch.stream = undefined;
+    }
+  }
+
+  private watchOf(name: string): NodeWatch {
+    let w = this.nodes.get(name);
+    if (!w) {
+      w = { held: new Set(), stream: undefined, generation: 0 };
+      this.nodes.set(name, w);
+    }
+    return w;
+  }
+
+  private record(node: string, watch: NodeWatch, vip: string, event: "acquired" | "released", source: "monitor" | "snapshot" | "node-down", atMs: number): void {
+    if (event === "acquired") watch.held.add(vip);
+    else watch.held.delete(vip);
+    this.history.append({ process: "observer", f: "vip", node, vip, event, source, atMs });
+  }
+}
