@@ -1,0 +1,234 @@
+/**
+ * The REPORT: one JSON document per run, built from the finished history and the checkers' results.
+ * It is a contract (schema `failover-lab/report@1`, documented field by field in docs/report.md):
+ * fields are only ever added; a change of meaning gets a new schema name.
+ *
+ * Every time is milliseconds since the run's start on the lab's monotonic clock, rounded to 0.1 ms.
+ */
+import type { FaultKind, FaultOp, Op, VrrpState } from "../history/ops.ts";
+import { round1 } from "../checkers/format.ts";
+import { errorWindows, requestSummary } from "../checkers/requests.ts";
+import { faultOps, requestOps, streamsIn, vipOps, vipsIn, vrrpOps } from "../checkers/select.ts";
+import type { CheckResult, CheckUnit, Verdict } from "../checkers/types.ts";
+import { splitBrainSpans } from "../checkers/vip.ts";
+
+export const REPORT_SCHEMA = "failover-lab/report@1";
+
+export interface ReportCheck {
+  name: string;
+  verdict: Verdict;
+  measured: number | string | null;
+  expected: string;
+  unit?: CheckUnit;
+  detail?: string;
+}
+
+export interface ReportFault {
+  faultId: number;
+  kind: FaultKind;
+  node: string;
+  /** When the nemesis invoked it. */
+  atMs: number;
+  /** How it completed; `null` when the history has no completion (the run ended mid-fault). */
+  outcome: "ok" | "info" | "fail" | null;
+  completedAtMs: number | null;
+  /** The completion's detail, else the invoke's. */
+  detail?: string;
+}
+
+export interface ReportVipEvent {
+  node: string;
+  vip: string;
+  event: "acquired" | "released";
+  atMs: number;
+  source: "monitor" | "snapshot" | "node-down";
+}
+
+export interface ReportVrrpTransition {
+  node: string;
+  instance: string;
+  from: VrrpState;
+  to: VrrpState;
+  atMs: number;
+}
+
+export interface ReportSplitBrain {
+  vip: string;
+  fromMs: number;
+  /** `null`: still split when the history ended. */
+  toMs: number | null;
+  nodes: string[];
+}
+
+export interface ReportErrorWindow {
+  stream: string;
+  fromMs: number;
+  toMs: number;
+  count: number;
+}
+
+export interface ReportRequests {
+  streams: string[];
+  total: number;
+  ok: number;
+  failed: number;
+  byStream: Record<string, { total: number; ok: number; failed: number }>;
+  errorWindows: ReportErrorWindow[];
+  byOutcome: Record<string, number>;
+  byServer: Record<string, number>;
+  byLb: Record<string, number>;
+  byBackend: Record<string, number>;
+  latencyMs: { p50: number | null; p99: number | null; max: number | null };
+}
+
+export interface Report {
+  schema: typeof REPORT_SCHEMA;
+  scenario: string;
+  description: string | null;
+  /** Wall-clock time of the run's origin (ISO 8601, UTC), for display only. */
+  startedAt: string;
+  durationMs: number;
+  verdict: Verdict;
+  checks: ReportCheck[];
+  faults: ReportFault[];
+  vipEvents: ReportVipEvent[];
+  vrrpTransitions: ReportVrrpTransition[];
+  splitBrain: ReportSplitBrain[];
+  requests: ReportRequests;
+  figures: Record<string, number | null>;
+}
+
+export interface BuildReportInput {
+  scenario: string;
+  description?: string;
+  startedAt: Date;
+  durationMs: number;
+  ops: readonly Op[];
+  checks: readonly CheckResult[];
+  /** Headline figures; a name ending in `Ms` is a duration in ms (rounded to 0.1), others pass unchanged. */
+  figures: Record<string, number | null>;
+}
+
+/** `fail` if any check failed; else `unknown` if any was unknown, or if there are no checks; else `pass`. */
+export function reportVerdict(checks: readonly Pick<CheckResult, "verdict">[]): Verdict {
+  if (checks.some((c) => c.verdict === "fail")) return "fail";
+  if (checks.length === 0 || checks.some((c) => c.verdict !== "pass")) return "unknown";
+  return "pass";
+}
+
+export function buildReport(input: BuildReportInput): Report {
+  const { ops } = input;
+  if (!(Number.isFinite(input.durationMs) && input.durationMs >= 0)) {
+    throw new RangeError(`Expected durationMs to be a non-negative number, got ${input.durationMs}`);
+  }
+  if (Number.isNaN(input.startedAt.getTime())) {
+    throw new RangeError("Expected startedAt to be a valid Date, got an invalid one");
+  }
+  return {
+    schema: REPORT_SCHEMA,
+    scenario: input.scenario,
+    description: input.description ?? null,
+    startedAt: input.startedAt.toISOString(),
+    durationMs: t(input.durationMs),
+    verdict: reportVerdict(input.checks),
+    checks: input.checks.map(reportCheck),
+    faults: reportFaults(faultOps(ops)),
+    vipEvents: vipOps(ops).map((e) => ({ node: e.node, vip: e.vip, event: e.event, atMs: t(e.atMs), source: e.source })),
+    vrrpTransitions: vrrpOps(ops).map((e) => ({
+      node: e.node,
+      instance: e.instance,
+      from: e.from,
+      to: e.to,
+      atMs: t(e.atMs),
+    })),
+    splitBrain: vipsIn(ops)
+      .flatMap((vip) => splitBrainSpans(ops, vip))
+      .sort((a, b) => a.fromMs - b.fromMs)
+      .map((s) => ({ vip: s.vip, fromMs: t(s.fromMs), toMs: s.toMs === null ? null : t(s.toMs), nodes: s.nodes })),
+    requests: reportRequests(ops),
+    figures: Object.fromEntries(Object.entries(input.figures).map(([k, v]) => [k, reportFigure(k, v)])),
+  };
+}
+
+/** 0 when the report passes; 1 when a check failed or could not decide (a run that proves nothing is not a pass). */
+export function reportExitCode(report: Pick<Report, "verdict">): 0 | 1 {
+  return report.verdict === "pass" ? 0 : 1;
+}
+
+function reportCheck(c: CheckResult): ReportCheck {
+  const measured = typeof c.measured === "number" ? (c.unit === "ms" ? finiteT(c.measured) : finite(c.measured)) : c.measured;
+  return {
+    name: c.name,
+    verdict: c.verdict,
+    measured,
+    expected: c.expected,
+    ...(c.unit !== undefined ? { unit: c.unit } : {}),
+    ...(c.detail !== undefined ? { detail: c.detail } : {}),
+  };
+}
+
+function reportFaults(faults: readonly FaultOp[]): ReportFault[] {
+  const out: ReportFault[] = [];
+  for (const inv of faults) {
+    if (inv.type !== "invoke") continue;
+    const done = faults.find((op) => op.faultId === inv.faultId && op.type !== "invoke" && op.atMs >= inv.atMs);
+    const detail = done?.detail ?? inv.detail;
+    out.push({
+      faultId: inv.faultId,
+      kind: inv.kind,
+      node: inv.node,
+      atMs: t(inv.atMs),
+      outcome: done === undefined ? null : (done.type as "ok" | "info" | "fail"),
+      completedAtMs: done === undefined ? null : t(done.atMs),
+      ...(detail !== undefined ? { detail } : {}),
+    });
+  }
+  return out;
+}
+
+function reportRequests(ops: readonly Op[]): ReportRequests {
+  const streams = streamsIn(ops);
+  const all = requestSummary(ops);
+  const byStream: ReportRequests["byStream"] = {};
+  const windows: ReportErrorWindow[] = [];
+  for (const stream of streams) {
+    const s = requestSummary(ops, stream);
+    byStream[stream] = { total: s.total, ok: s.ok, failed: s.failed };
+    for (const w of errorWindows(requestOps(ops, stream), { stream })) {
+      windows.push({ stream, fromMs: t(w.fromMs), toMs: t(w.toMs), count: w.count });
+    }
+  }
+  windows.sort((a, b) => a.fromMs - b.fromMs || (a.stream < b.stream ? -1 : 1));
+  const lat = (x: number | null) => (x === null ? null : t(x));
+  return {
+    streams,
+    total: all.total,
+    ok: all.ok,
+    failed: all.failed,
+    byStream,
+    errorWindows: windows,
+    byOutcome: all.byOutcome,
+    byServer: all.byServer,
+    byLb: all.byLb,
+    byBackend: all.byBackend,
+    latencyMs: { p50: lat(all.latencyMs.p50), p99: lat(all.latencyMs.p99), max: lat(all.latencyMs.max) },
+  };
+}
+
+/** A figure named `…Ms` is rounded to 0.1 ms; NaN and ±Infinity become null (JSON has neither). */
+function reportFigure(name: string, value: number | null): number | null {
+  const x = finite(value);
+  return x !== null && name.endsWith("Ms") ? t(x) : x;
+}
+
+function t(ms: number): number {
+  return round1(ms);
+}
+
+function finite(x: number | null): number | null {
+  return x === null || !Number.isFinite(x) ? null : x;
+}
+
+function finiteT(x: number): number | null {
+  return Number.isFinite(x) ? t(x) : null;
+}
