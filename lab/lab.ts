@@ -240,17 +240,33 @@ export class Lab implements AsyncDisposable {
     }, timeoutMs);
   }
 
+  /** The node holding `vip` alone right now, or undefined. */
+  currentOwner(vip: string): string | undefined {
+    const owners = this.vips.owners(vip);
+    return owners.length === 1 ? owners[0] : undefined;
+  }
+
   /** The node the VRRP rules elect first: highest priority, ties to the highest address (RFC 5798 §6.4.3). */
   expectedMaster(instance: ResolvedInstance): string {
     const addr = (n: string) => this.topology.lbs.find((l) => l.name === n)!.address.split(".").map(Number).reduce((a, b) => a * 256 + b, 0);
     return [...instance.members].sort((a, b) => b.priority - a.priority || addr(b.node) - addr(a.node))[0]!.node;
   }
 
-  /** Every instance's VIPs held by its expected master alone, every member's keepalived MASTER or BACKUP. */
+  /**
+   * Every instance's VIPs held by its expected master alone (with nopreempt: by any one member, as
+   * whoever wins the start-up race keeps it), every member's keepalived MASTER or BACKUP.
+   */
   async waitForSteadyState(timeoutMs = 20_000): Promise<void> {
     for (const inst of this.topology.vrrp.instances) {
-      const master = this.expectedMaster(inst);
-      for (const vip of inst.vips) await this.waitForVip(vip, master, timeoutMs);
+      const members = inst.members.map((m) => m.node);
+      for (const vip of inst.vips) {
+        if (inst.nopreempt) {
+          await this.waitFor(`VIP ${vip} held by exactly one member of ${inst.name}`, () => {
+            const owners = this.vips.owners(vip);
+            return owners.length === 1 && members.includes(owners[0]!);
+          }, timeoutMs);
+        } else await this.waitForVip(vip, this.expectedMaster(inst), timeoutMs);
+      }
       await this.waitFor(`every member of ${inst.name} in MASTER or BACKUP state`, () => inst.members.every((m) => ["MASTER", "BACKUP"].includes(this.vrrp.state(m.node, inst.name))), timeoutMs);
     }
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { expectedGracefulFailover, expectedSilentFailover, masterDownIntervalMs, OBSERVATION_SLACK_MS, skewTimeMs } from "./vrrp-timing.ts";
+import { expectedGracefulFailover, expectedRestartOrStopFailover, expectedSilentFailover, expectedTrackScriptFailover, masterDownIntervalMs, OBSERVATION_SLACK_MS, skewTimeMs } from "./vrrp-timing.ts";
 
 describe("VRRP timers", () => {
   it("v2 (RFC 3768): skew is (256 − priority)/256 s whatever the advert interval", () => {
@@ -31,5 +31,29 @@ describe("VRRP timers", () => {
 
   it("reject a priority that is not a number", () => {
     expect(() => skewTimeMs({ version: 2, advertIntMs: 1000, backupPriority: Number.NaN })).toThrow(RangeError);
+  });
+});
+
+describe("track-script failover", () => {
+  it("weight −20 (100 → 80 < 90): detection, then the backup's Master_Down_Interval", () => {
+    const w = expectedTrackScriptFailover({ version: 2, advertIntMs: 1000, masterPriority: 100, backupPriority: 90, intervalMs: 1000, fall: 2, weight: -20 })!;
+    expect(w.minMs).toBeCloseTo(1000 + 3648.4375 - 1000, 6);
+    expect(w.maxMs).toBeCloseTo(2000 + 3648.4375 + OBSERVATION_SLACK_MS, 6);
+  });
+
+  it("weight 0: FAULT state, priority 0, Skew_Time", () => {
+    const w = expectedTrackScriptFailover({ version: 2, advertIntMs: 1000, masterPriority: 100, backupPriority: 90, intervalMs: 2000, fall: 1, weight: 0 })!;
+    expect(w.minMs).toBeCloseTo(648.4375, 6);
+    expect(w.maxMs).toBeCloseTo(2000 + 648.4375 + OBSERVATION_SLACK_MS, 6);
+  });
+
+  it("a weight too small to drop below the backup means no failover", () => {
+    expect(expectedTrackScriptFailover({ version: 2, advertIntMs: 1000, masterPriority: 100, backupPriority: 90, intervalMs: 2000, fall: 1, weight: -5 })).toBeUndefined();
+  });
+
+  it("the tutorials' restart-or-stop script: next run + sleep 2 + Skew_Time", () => {
+    const w = expectedRestartOrStopFailover({ version: 2, advertIntMs: 1000, backupPriority: 90, intervalMs: 2000, sleepMs: 2000 });
+    expect(w.minMs).toBeCloseTo(2648.4375, 6);
+    expect(w.maxMs).toBeCloseTo(4648.4375 + OBSERVATION_SLACK_MS, 6);
   });
 });

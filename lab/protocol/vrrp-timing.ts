@@ -86,7 +86,7 @@ export function expectedGracefulFailover(input: VrrpTimerInput): ExpectedWindow 
     minMs: skew,
     maxMs: skew + OBSERVATION_SLACK_MS,
     formula:
-      `Skew_Time = (256 − ${input.backupPriority})${input.version === 3 ? ` × ${fmt(input.advertIntMs)}` : " s"} / 256 = ${fmt(skew)} ` +
+      `Skew_Time = (256 − ${input.backupPriority})${input.version === 3 ? ` × ${fmt(input.advertIntMs)} / 256` : "/256 s"} = ${fmt(skew)} ` +
       `(VRRPv${input.version}, priority-0 advert) + ${OBSERVATION_SLACK_MS} ms observation slack`,
   };
 }
@@ -110,4 +110,63 @@ export function expectedPreemption(input: VrrpTimerInput & { preemptDelayMs?: nu
 
 function fmt(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(3)} s` : `${ms.toFixed(1)} ms`;
+}
+
+export interface TrackScriptInput extends VrrpTimerInput {
+  /** The master's configured priority. */
+  masterPriority: number;
+  /** vrrp_script: run every `intervalMs`, failed after `fall` consecutive failures, `weight` applied while failing. */
+  intervalMs: number;
+  fall: number;
+  weight: number;
+}
+
+/**
+ * Fault (the tracked process dies) → VIP on the backup, when a track script notices. The script
+ * runs every interval; its first failing run comes within one interval of the fault, and it is
+ * declared failed `fall − 1` intervals later: detection ∈ ((fall − 1) × interval, fall × interval].
+ *  - weight 0: the instance enters FAULT and sends priority 0, so the backup waits Skew_Time;
+ *  - weight < 0 and master + weight below the backup: the master keeps advertising, with the lower
+ *    priority, which the preempting backup discards, so its timer runs out Master_Down_Interval
+ *    after the last advert with the old priority (within one advert interval before detection).
+ * Returns undefined when the weight does not bring the master below the backup (no failover).
+ */
+export function expectedTrackScriptFailover(input: TrackScriptInput): ExpectedWindow | undefined {
+  const lo = (input.fall - 1) * input.intervalMs;
+  const hi = input.fall * input.intervalMs;
+  const detection = `detection after ${input.fall} failing run(s) every ${fmt(input.intervalMs)}: (${fmt(lo)}, ${fmt(hi)}]`;
+  if (input.weight === 0) {
+    const skew = skewTimeMs(input);
+    return {
+      minMs: lo + skew,
+      maxMs: hi + skew + OBSERVATION_SLACK_MS,
+      formula: `${detection}; weight 0 → FAULT, priority-0 advert → Skew_Time ${fmt(skew)} (backup priority ${input.backupPriority}) + ${OBSERVATION_SLACK_MS} ms observation slack`,
+    };
+  }
+  const lowered = input.masterPriority + input.weight;
+  if (input.weight > 0 || lowered >= input.backupPriority) return undefined;
+  const mdi = masterDownIntervalMs(input);
+  return {
+    minMs: lo + mdi - input.advertIntMs,
+    maxMs: hi + mdi + OBSERVATION_SLACK_MS,
+    formula:
+      `${detection}; priority ${input.masterPriority} ${input.weight} = ${lowered} < backup ${input.backupPriority}, whose ` +
+      `Master_Down_Interval ${fmt(mdi)} runs from the last advert before detection (≤ ${fmt(input.advertIntMs)} earlier) + ${OBSERVATION_SLACK_MS} ms observation slack`,
+  };
+}
+
+/**
+ * The tutorials' "restart nginx, else stop keepalived" script, with nginx unable to start: its next
+ * run (within one interval) finds nginx gone, tries to start it, sleeps `sleepMs`, then stops
+ * keepalived gracefully; the backup takes over Skew_Time after the priority-0 advert.
+ */
+export function expectedRestartOrStopFailover(input: VrrpTimerInput & { intervalMs: number; sleepMs: number }): ExpectedWindow {
+  const skew = skewTimeMs(input);
+  return {
+    minMs: input.sleepMs + skew,
+    maxMs: input.intervalMs + input.sleepMs + skew + OBSERVATION_SLACK_MS,
+    formula:
+      `next script run (≤ ${fmt(input.intervalMs)}) + its sleep ${fmt(input.sleepMs)} + graceful stop → Skew_Time ${fmt(skew)} ` +
+      `(backup priority ${input.backupPriority}) + ${OBSERVATION_SLACK_MS} ms observation slack`,
+  };
 }

@@ -1,0 +1,127 @@
+/**
+ * Running a scenario: start its lab, wait for the steady state, start the client streams, play the
+ * fault schedule, stop, check the history, build the report. The lab is removed afterwards — also
+ * when anything fails — unless `keep` is asked for.
+ */
+import { errorWindows, requestSummary } from "../checkers/requests.ts";
+import { runCheck, type CheckResult } from "../checkers/types.ts";
+import { LabError } from "../errors.ts";
+import type { Op } from "../history/ops.ts";
+import { startLab, type Lab } from "../lab.ts";
+import { buildReport, type Report } from "../report/report.ts";
+import { type Reporter, silentReporter } from "../report/reporter.ts";
+import type { CheckContext, Scenario, ScenarioContext } from "./define.ts";
+import { instanceTiming } from "./timing.ts";
+
+export interface RunScenarioOptions {
+  reporter?: Reporter;
+  /** Leave the lab up afterwards. */
+  keep?: boolean;
+  /** Run under another lab name (two copies at once). */
+  name?: string;
+  /** Called once the lab is up (live views). */
+  onLab?: (lab: Lab) => void;
+}
+
+export interface ScenarioRun {
+  report: Report;
+  ops: Op[];
+  lab: Lab;
+}
+
+/** How long after the steady state the streams run before the first fault, and after the last step. */
+export const SETTLE_MS = 1500;
+
+export async function runScenario(scenario: Scenario, options: RunScenarioOptions = {}): Promise<ScenarioRun> {
+  const reporter = options.reporter ?? silentReporter;
+  reporter.step(`Scenario ${scenario.name}: ${scenario.title}`);
+  const lab = await startLab(scenario.topology, { reporter, keep: options.keep ?? false, ...(options.name ? { name: options.name } : {}) });
+  let keep = false;
+  try {
+    options.onLab?.(lab);
+    const remembered = new Map<string, unknown>();
+    const vip = lab.instance().vips[0]!;
+    const timing = (instance?: string) => instanceTiming(lab, instance);
+    reporter.step("Waiting for the steady state (every VIP on its expected master)");
+    await lab.waitForSteadyState();
+    lab.note("steady state");
+
+    const plans = scenario.requests === false ? [] : (scenario.requests ?? [{}]);
+    const streams = plans.map((p) =>
+      lab.requestStream({
+        ...(p.vip ? { vip: p.vip } : {}),
+        name: p.name ?? (plans.length > 1 ? (p.vip ?? "vip") : "vip"),
+        ...(p.ratePerSecond ? { ratePerSecond: p.ratePerSecond } : {}),
+        ...(p.timeoutMs ? { timeoutMs: p.timeoutMs } : {}),
+      }),
+    );
+    for (const s of streams) s.start();
+    if (streams.length) reporter.step(`Client: ${streams.map((s) => `${s.url} at ${plans[streams.indexOf(s)]?.ratePerSecond ?? 200}/s`).join(", ")}`);
+    await sleep(SETTLE_MS);
+
+    const ctx: ScenarioContext = {
+      lab,
+      vip,
+      timing,
+      fault: (kind, node) => lab.nemesis.inject(kind, node),
+      sleep,
+      note: (label) => lab.note(label),
+      remember: (key, value) => remembered.set(key, value),
+    };
+    await scenario.run(ctx);
+    await sleep(SETTLE_MS);
+    for (const s of streams) await s.stop();
+    lab.note("end");
+
+    const ops = lab.history.ops();
+    const checkCtx: CheckContext = {
+      ops,
+      lab,
+      vip,
+      timing,
+      recall: <T>(key: string) => {
+        if (!remembered.has(key)) throw new LabError(`scenario ${scenario.name} did not remember "${key}"`);
+        return remembered.get(key) as T;
+      },
+    };
+    let checks: CheckResult[];
+    try {
+      checks = scenario.checks(checkCtx).map((checker) => checker(ops));
+    } catch (err) {
+      checks = [runCheck(`${scenario.name} checks`, () => {
+        throw err;
+      })];
+    }
+    const figures: Record<string, number | null> = {};
+    for (const [figure, checkName] of Object.entries(scenario.figures ?? {})) {
+      const c = checks.find((x) => x.name === checkName);
+      figures[figure] = typeof c?.measured === "number" ? c.measured : null;
+    }
+    const report = buildReport({
+      scenario: scenario.name,
+      description: scenario.description,
+      startedAt: lab.clock.startedAt,
+      durationMs: lab.clock.nowMs(),
+      ops,
+      checks,
+      figures: { ...defaultFigures(ops), ...figures },
+    });
+    keep = options.keep ?? false;
+    return { report, ops, lab };
+  } finally {
+    if (keep) await lab.detach();
+    else await lab.stop();
+  }
+}
+
+/** Figures every report has: failed requests and the longest error window (null without a client stream). */
+function defaultFigures(ops: readonly Op[]): Record<string, number | null> {
+  const summary = requestSummary(ops);
+  if (summary.total === 0) return { failedRequests: null, errorWindowMs: null };
+  const longest = Math.max(0, ...errorWindows(ops).map((w) => w.toMs - w.fromMs));
+  return { failedRequests: summary.failed, errorWindowMs: longest };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
