@@ -141,3 +141,25 @@ describe("zeroErrors / maxErrors", () => {
     });
   });
 });
+
+describe("notServedBy", () => {
+  it("passes when the backend served nothing in the window and fails with the count otherwise", async () => {
+    const { notServedBy } = await import("./requests.ts");
+    const { History } = await import("../history/history.ts");
+    const { ManualClock } = await import("../history/clock.ts");
+    const h = new History(new ManualClock());
+    const req = (atMs: number, backend: string, outcome: "ok" | "refused" = "ok") =>
+      h.append({ process: "client", f: "request", stream: "vip", target: "t", atMs, endMs: atMs + 1, outcome, backend });
+    req(10, "web1");
+    req(20, "web2");
+    req(30, "web1", "refused");
+    req(40, "web2");
+    expect(notServedBy({ backend: "web1", fromMs: 15 })(h.ops()).verdict).toBe("pass");
+    const r = notServedBy({ backend: "web1" })(h.ops());
+    expect([r.verdict, r.measured]).toEqual(["fail", 1]);
+    expect(notServedBy({ backend: "web1", fromMs: 100 })(h.ops()).verdict).toBe("unknown");
+    const { servedBy } = await import("./requests.ts");
+    expect(servedBy({ backend: "web1", toMs: 15 })(h.ops()).measured).toBe(1);
+    expect(servedBy({ backend: "web1", fromMs: 15 })(h.ops()).verdict).toBe("fail");
+  });
+});

@@ -230,3 +230,51 @@ function describeWindow(o: RequestWindowOptions): string {
   if (o.fromMs === undefined && o.toMs === undefined) return `on ${stream}`;
   return `on ${stream}, starting in [${o.fromMs ?? "start"}, ${o.toMs ?? "end"}) ms`;
 }
+
+export interface NotServedByOptions extends RequestWindowOptions {
+  /** The backend (X-Lab-Backend) or load balancer that must not serve. */
+  backend?: string;
+  lb?: string;
+}
+
+/**
+ * No request in the window was answered by the given backend or load balancer (nginx routed around
+ * it). measured = requests it served. Unknown when the window has no successful request at all.
+ */
+export function notServedBy(options: NotServedByOptions): Checker {
+  const who = options.backend ? `backend ${options.backend}` : `lb ${options.lb ?? "?"}`;
+  const name = options.name ?? `not-served-by(${who})`;
+  const expected = `no request starting in [${options.fromMs ?? "start"}, ${options.toMs ?? "end"}) ms is served by ${who}`;
+  return (ops) =>
+    runCheck(
+      name,
+      () => {
+        if (!options.backend && !options.lb) throw new Error("notServedBy needs a backend or an lb");
+        const reqs = requestOps(ops, options.stream).filter((r) => r.atMs >= (options.fromMs ?? -Infinity) && r.atMs < (options.toMs ?? Infinity));
+        const served = reqs.filter((r) => r.outcome === "ok");
+        if (served.length === 0) throw new Inconclusive(`no successful request in the window: nothing to judge`);
+        const bad = served.filter((r) => (options.backend ? r.backend === options.backend : r.lb === options.lb));
+        return { verdict: bad.length === 0 ? "pass" : "fail", measured: bad.length, unit: "count", expected, ...(bad.length ? { detail: `first at ${bad[0]!.atMs.toFixed(1)} ms` } : {}) };
+      },
+      { expected, unit: "count" },
+    );
+}
+
+/** At least one request in the window was answered by the given backend or load balancer. measured = how many. */
+export function servedBy(options: NotServedByOptions): Checker {
+  const who = options.backend ? `backend ${options.backend}` : `lb ${options.lb ?? "?"}`;
+  const name = options.name ?? `served-by(${who})`;
+  const expected = `at least one request starting in [${options.fromMs ?? "start"}, ${options.toMs ?? "end"}) ms is served by ${who}`;
+  return (ops) =>
+    runCheck(
+      name,
+      () => {
+        if (!options.backend && !options.lb) throw new Error("servedBy needs a backend or an lb");
+        const reqs = requestOps(ops, options.stream).filter((r) => r.atMs >= (options.fromMs ?? -Infinity) && r.atMs < (options.toMs ?? Infinity));
+        if (reqs.length === 0) throw new Inconclusive("no request in the window: nothing to judge");
+        const n = reqs.filter((r) => r.outcome === "ok" && (options.backend ? r.backend === options.backend : r.lb === options.lb)).length;
+        return { verdict: n > 0 ? "pass" : "fail", measured: n, unit: "count", expected };
+      },
+      { expected, unit: "count" },
+    );
+}

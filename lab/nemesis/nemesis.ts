@@ -50,11 +50,13 @@ export class Nemesis {
     try {
       const outcome = await definition.act({ node, kind: resolved.kind, boot });
       const doneMs = this.lab.clock.nowMs();
-      if (outcome.type === "ok" && definition.power === "off") this.lab.vips.nodeDown(nodeName, doneMs);
-      if (outcome.type === "ok" && definition.power === "off") this.lab.vrrp.detach(nodeName);
+      if (outcome.type === "ok" && definition.power === "off") {
+        this.lab.vips.nodeDown(nodeName, doneMs);
+        this.lab.vrrp.detach(nodeName, { powerLost: true });
+      }
       history.append({ process: "nemesis", f: "fault", type: outcome.type, kind, node: nodeName, faultId, detail: outcome.detail, atMs: doneMs });
       if (outcome.type === "ok" && definition.power === "on") {
-        this.lab.vrrp.detach(nodeName);
+        this.lab.vrrp.detach(nodeName, { powerLost: kind === "reboot" });
         this.lab.vips.nodeDown(nodeName, doneMs);
         await this.lab.observe(nodeName);
       }

@@ -170,3 +170,16 @@ export function expectedRestartOrStopFailover(input: VrrpTimerInput & { interval
       `(backup priority ${input.backupPriority}) + ${OBSERVATION_SLACK_MS} ms observation slack`,
   };
 }
+
+/**
+ * A frozen master thawed: it still believes it is master, and its overdue advert timer fires at once
+ * or within one interval. The backup that took over hears the higher priority and steps down on
+ * receipt (RFC 5798 §6.4.3: a Master receiving a higher-priority ADVERTISEMENT transitions to Backup).
+ */
+export function expectedResumedMasterPreemption(input: VrrpTimerInput): ExpectedWindow {
+  return {
+    minMs: 0,
+    maxMs: input.advertIntMs + OBSERVATION_SLACK_MS,
+    formula: `the thawed master's next advert (≤ one advert interval, ${fmt(input.advertIntMs)}) makes the current master step down + ${OBSERVATION_SLACK_MS} ms observation slack`,
+  };
+}

@@ -33,6 +33,8 @@ export interface ScenarioContext {
 
 export interface CheckContext {
   ops: readonly Op[];
+  /** When the steady state was reached (before the client streams started). */
+  steadyMs: number;
   lab: Lab;
   vip: string;
   timing(instance?: string): InstanceTiming;

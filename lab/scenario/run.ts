@@ -44,6 +44,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     const timing = (instance?: string) => instanceTiming(lab, instance);
     reporter.step("Waiting for the steady state (every VIP on its expected master)");
     await lab.waitForSteadyState();
+    const steadyMs = lab.clock.nowMs();
     lab.note("steady state");
 
     const plans = scenario.requests === false ? [] : (scenario.requests ?? [{}]);
@@ -76,6 +77,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     const ops = lab.history.ops();
     const checkCtx: CheckContext = {
       ops,
+      steadyMs,
       lab,
       vip,
       timing,

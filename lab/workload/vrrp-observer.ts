@@ -50,12 +50,16 @@ export class VrrpObserver {
     })().catch(() => undefined);
   }
 
-  /** Stop reading a node (it lost power); its keepalived said nothing, so no transition is invented. */
-  detach(nodeName: string): void {
+  /**
+   * Stop reading a node. With `powerLost`, its keepalived died without a word: no transition is
+   * invented, but its next life starts from INIT (so a reboot reads INIT → BACKUP, not MASTER → BACKUP).
+   */
+  detach(nodeName: string, options: { powerLost?: boolean } = {}): void {
     const log = this.logOf(nodeName);
     log.generation++;
     log.stream?.close();
     log.stream = undefined;
+    if (options.powerLost) log.states.clear();
   }
 
   state(node: string, instance: string): VrrpState {
