@@ -125,7 +125,9 @@ function problemToIssue(p: ConfigProblem, sources: ReadonlyMap<string, string>):
     message: p.message,
     ...(source ? { file: source } : {}),
     ...(p.line !== undefined ? { line: p.line } : {}),
-    fix: source ? "fix that line of your file" : "this is a bug in failover-lab's renderer, or a field combination the daemon rejects; `failover-lab render` prints the file",
+    fix: source
+      ? `${p.check.split(" ")[0]} rejects this line of your file (see \`man ${p.check.startsWith("nginx") ? "nginx" : "keepalived.conf"}\`)`
+      : "the daemon rejects a file failover-lab rendered from these fields; `failover-lab render` prints it",
   };
 }
 

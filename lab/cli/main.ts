@@ -7,6 +7,12 @@ import { ConsoleReporter, silentReporter } from "../report/reporter.ts";
 import { removeResources } from "../runtime/cleanup.ts";
 import { connectEngine } from "../runtime/engine.ts";
 import { ImageBuilder, pruneImages } from "../runtime/images.ts";
+import { writeFile } from "node:fs/promises";
+import { type Lab, prepareTopology, startLab } from "../lab.ts";
+import { formatChecksTable } from "../report/checks-table.ts";
+import { reportExitCode } from "../report/report.ts";
+import { loadScenario, scenarioNames } from "../scenario/catalog.ts";
+import { runScenario } from "../scenario/run.ts";
 import { EXIT, exitCodeFor, printError } from "./exit.ts";
 import { installInterruptHandlers, setActivity } from "./interrupt.ts";
 
@@ -15,6 +21,16 @@ const program = new Command("failover-lab")
   .option("-q, --quiet", "print only results")
   .option("-v, --verbose", "show build output and other details")
   .showHelpAfterError();
+
+function describeLab(lab: Lab): string {
+  const lines = [`lab ${lab.name} is up on ${lab.topology.subnetText}`];
+  for (const n of lab.topology.nodes) lines.push(`  ${n.name.padEnd(8)} ${n.address.padEnd(15)} ${n.kind}   docker exec -it ${lab.name}-${n.name} bash`);
+  for (const i of lab.topology.vrrp.instances) {
+    for (const vip of i.vips) lines.push(`  VIP ${vip} (${i.name}, VRID ${i.vrid}) held by ${lab.vips.owners(vip).join(", ") || "nobody"}   curl -si http://${vip}:${lab.topology.nginx.listen}/`);
+  }
+  lines.push(`remove it with: failover-lab down ${lab.name}`);
+  return `${lines.join("\n")}\n`;
+}
 
 function reporter() {
   const o = program.opts<{ quiet?: boolean; verbose?: boolean }>();
@@ -63,6 +79,57 @@ program
     const what = opts.all ? "all labs" : `lab ${lab}`;
     if (removed.containers.length === 0 && removed.networks.length === 0) process.stdout.write(`nothing to remove for ${what}\n`);
     else process.stdout.write(`removed ${what}: ${removed.containers.length} container(s) [${removed.containers.join(", ")}], ${removed.networks.length} network(s) [${removed.networks.join(", ")}]\n`);
+  });
+
+program
+  .command("run")
+  .description("run a scenario against real containers and check what happened (exit 0 pass, 1 a check failed, 2 bad input or environment)")
+  .argument("[scenario]", "scenario name (see `failover-lab run --list`) or path of a scenario .ts file")
+  .option("--list", "list the scenarios")
+  .option("--json <file>", "write the report (JSON) to this file")
+  .option("--keep", "leave the lab up afterwards (remove it with `failover-lab down <lab>`)")
+  .action(async (name: string | undefined, opts: { list?: boolean; json?: string; keep?: boolean }) => {
+    if (opts.list || !name) {
+      for (const n of await scenarioNames()) process.stdout.write(`${n.padEnd(16)} ${(await loadScenario(n)).title}\n`);
+      if (!name && !opts.list) process.exitCode = EXIT.badInput;
+      return;
+    }
+    const scenario = await loadScenario(name);
+    setActivity(`scenario ${scenario.name}`);
+    const { report } = await runScenario(scenario, { reporter: reporter(), keep: opts.keep ?? false });
+    if (opts.json) await writeFile(opts.json, `${JSON.stringify(report, null, 2)}\n`);
+    process.stdout.write(`${formatChecksTable(report)}\n`);
+    if (opts.keep) process.stdout.write(`lab ${scenario.topology.name} is still up; remove it with \`failover-lab down ${scenario.topology.name}\`\n`);
+    process.exitCode = reportExitCode(report);
+  });
+
+program
+  .command("up")
+  .description("start a lab from a topology file and leave it up; prints its nodes and VIPs")
+  .argument("<topology>", "a *.lab.yml file")
+  .action(async (file: string) => {
+    setActivity(`up ${file}`);
+    const lab = await startLab({ file }, { reporter: reporter(), keep: true });
+    try {
+      await lab.waitForSteadyState();
+    } finally {
+      await lab.detach();
+    }
+    process.stdout.write(describeLab(lab));
+  });
+
+program
+  .command("render")
+  .description("print the keepalived.conf, nginx.conf and scripts the lab renders for a topology (no container starts)")
+  .argument("<topology>", "a *.lab.yml file")
+  .option("--node <name>", "only this node")
+  .option("--subnet <cidr>", "render for this subnet (default: the topology's, else 10.213.0.0/24)")
+  .action(async (file: string, opts: { node?: string; subnet?: string }) => {
+    const { files } = await prepareTopology({ file }, opts.subnet);
+    for (const [node, list] of files) {
+      if (opts.node && node !== opts.node) continue;
+      for (const f of list ?? []) process.stdout.write(`# ==> ${node}:${f.path} <==\n${f.content}\n`);
+    }
   });
 
 installInterruptHandlers();
