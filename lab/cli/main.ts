@@ -10,6 +10,7 @@ import { ImageBuilder, pruneImages } from "../runtime/images.ts";
 import { writeFile } from "node:fs/promises";
 import { type Lab, prepareTopology, startLab } from "../lab.ts";
 import { formatChecksTable } from "../report/checks-table.ts";
+import { formatTimeline } from "../report/timeline-text.ts";
 import { reportExitCode } from "../report/report.ts";
 import { loadScenario, scenarioNames } from "../scenario/catalog.ts";
 import { runScenario } from "../scenario/run.ts";
@@ -98,6 +99,7 @@ program
     setActivity(`scenario ${scenario.name}`);
     const { report } = await runScenario(scenario, { reporter: reporter(), keep: opts.keep ?? false });
     if (opts.json) await writeFile(opts.json, `${JSON.stringify(report, null, 2)}\n`);
+    if (!program.opts<{ quiet?: boolean }>().quiet) process.stdout.write(`\nWhat happened (seconds since the lab started):\n${formatTimeline(report)}\n\n`);
     process.stdout.write(`${formatChecksTable(report)}\n`);
     if (opts.keep) process.stdout.write(`lab ${scenario.topology.name} is still up; remove it with \`failover-lab down ${scenario.topology.name}\`\n`);
     process.exitCode = reportExitCode(report);

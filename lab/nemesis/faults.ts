@@ -17,6 +17,8 @@ export interface FaultTarget {
 export interface FaultOutcome {
   type: "ok" | "info";
   detail: string;
+  /** For power-off: when the node died (epoch µs, from the engine), if known. */
+  diedAtEpochUs?: number;
 }
 
 export interface FaultDefinition {
@@ -109,8 +111,8 @@ const definitions: FaultDefinition[] = [
     power: "off",
     act: async ({ node }) => {
       if ((await node.powerState()) === "off") return { type: "info", detail: "nothing to do: the node is already off" };
-      await node.powerOff();
-      return { type: "ok", detail: "powered off" };
+      const died = await node.powerOff();
+      return { type: "ok", detail: "powered off", ...(died ? { diedAtEpochUs: died } : {}) };
     },
   },
   {

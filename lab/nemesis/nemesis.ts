@@ -51,7 +51,9 @@ export class Nemesis {
       const outcome = await definition.act({ node, kind: resolved.kind, boot });
       const doneMs = this.lab.clock.nowMs();
       if (outcome.type === "ok" && definition.power === "off") {
-        this.lab.vips.nodeDown(nodeName, doneMs);
+        // The interface went with the node when it died, which the engine timed to the nanosecond.
+        const diedMs = outcome.diedAtEpochUs ? this.lab.clock.fromEpochMicros(outcome.diedAtEpochUs) : doneMs;
+        this.lab.vips.nodeDown(nodeName, Math.min(Math.max(diedMs, invokeMs), doneMs));
         this.lab.vrrp.detach(nodeName, { powerLost: true });
       }
       history.append({ process: "nemesis", f: "fault", type: outcome.type, kind, node: nodeName, faultId, detail: outcome.detail, atMs: doneMs });

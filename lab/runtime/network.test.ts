@@ -24,3 +24,13 @@ describe("lab subnets", () => {
     expect(pickFreeSubnet([parseCidr("10.0.0.0/8")!])).toBeUndefined();
   });
 });
+
+describe("docker times", async () => {
+  const { parseDockerTime } = await import("./node-container.ts");
+  it("keep microseconds of the engine's nanosecond times", () => {
+    expect(parseDockerTime("2026-11-21T20:15:12.123456789Z")).toBe(Date.UTC(2026, 10, 21, 20, 15, 12) * 1000 + 123456);
+    expect(parseDockerTime("2026-11-21T20:15:12Z")).toBe(Date.UTC(2026, 10, 21, 20, 15, 12) * 1000);
+    expect(parseDockerTime("0001-01-01T00:00:00Z")).toBeUndefined();
+    expect(parseDockerTime(undefined)).toBeUndefined();
+  });
+});

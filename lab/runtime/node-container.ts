@@ -144,10 +144,14 @@ export class LabNode {
     return s.Running ? "running" : "off";
   }
 
-  /** Pull the plug: SIGKILL to every process of the node, no goodbye packets. */
-  async powerOff(): Promise<void> {
+  /**
+   * Pull the plug: SIGKILL to every process of the node, no goodbye packets. Returns when the node
+   * died, in microseconds since the epoch, as the engine recorded it (State.FinishedAt).
+   */
+  async powerOff(): Promise<number | undefined> {
     await this.container.kill({ signal: "SIGKILL" });
     await this.container.wait({ condition: "not-running" }).catch(() => undefined);
+    return parseDockerTime((await this.container.inspect()).State.FinishedAt);
   }
 
   /** Boot the node again: the boot script starts its daemons as at first start. */
@@ -174,4 +178,13 @@ export class LabNode {
       if (err.statusCode !== 404) throw err;
     });
   }
+}
+
+/** Docker's RFC 3339 time with nanoseconds ("2026-11-21T20:15:12.123456789Z") in epoch microseconds. */
+export function parseDockerTime(text: string | undefined): number | undefined {
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$/.exec(text ?? "");
+  if (!m) return undefined;
+  const seconds = Date.parse(`${m[1]}Z`);
+  if (Number.isNaN(seconds) || seconds <= 0) return undefined;
+  return seconds * 1000 + Number((m[2] ?? "0").padEnd(9, "0").slice(0, 6));
 }

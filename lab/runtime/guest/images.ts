@@ -54,7 +54,9 @@ export async function loadImagesIntoGuest(options: LoadImagesOptions): Promise<L
   let bytes = 0;
   if (missing.length > 0) {
     reporter.step(`Loading ${missing.join(", ")} into the guest's engine (docker save | load; about 70 s for the lb and web images under TCG)`);
-    const saved = (await options.host.getImages({ names: missing } as unknown as object)) as NodeJS.ReadableStream;
+    // GET /images/get?names=… (dockerode has getImages(), its type definitions do not).
+    const withGetImages = options.host as unknown as { getImages(opts: { names: string[] }): Promise<NodeJS.ReadableStream> };
+    const saved = await withGetImages.getImages({ names: missing });
     let lastReport = 0;
     const counter = new Transform({
       transform(chunk: Buffer, _enc, done) {
