@@ -43,13 +43,13 @@ export default defineScenario({
     const t1 = timing("VI_1");
     const off = recall<FaultResult>("off");
     const on = recall<FaultResult>("on");
-    const boot = keepalivedStartAfter(ops, "lb1", on.invokeMs);
+    const boot = keepalivedStartAfter(ops, "lb1", on.effectMs);
     return [
-      migrationTime({ name: "VI_1-failover", vip: vip1, fault: { faultId: off.faultId }, from: "lb1", to: "lb2", expected: expectedSilentFailover(t1) }),
+      migrationTime({ name: "VI_1-failover", vip: vip1, fault: { faultId: off.faultId }, from: "lb1", to: "lb2", expected: expectedSilentFailover(t1), anchor: "effect" }),
       ownerIs({ name: "lb2-holds-both-after-failover", vip: vip2, node: "lb2", at: on.invokeMs }),
       boot === undefined
         ? () => runCheck("VI_1-returns", () => { throw new Inconclusive("lb1's keepalived never logged its start after power-on"); })
-        : preemption({ name: "VI_1-returns", vip: vip1, node: "lb1", recovery: { faultId: on.faultId }, expected: expectedPreemption({ version: t1.version, advertIntMs: t1.advertIntMs, backupPriority: t1.masterPriority, bootMs: boot }) }),
+        : preemption({ name: "VI_1-returns", vip: vip1, node: "lb1", recovery: { faultId: on.faultId }, expected: expectedPreemption({ version: t1.version, advertIntMs: t1.advertIntMs, backupPriority: t1.masterPriority, bootMs: boot }), anchor: "effect" }),
       // From the steady state on: at start-up whichever node boots first may hold a VIP until preempted.
       vipMoves({ name: "VI_2-never-moves", vip: vip2, fromMs: steadyMs, max: 0 }),
       ownerIs({ name: "VI_1-owner-at-end", vip: vip1, node: "lb1", at: "end" }),

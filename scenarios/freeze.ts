@@ -32,9 +32,9 @@ export default defineScenario({
     const freeze = recall<FaultResult>("freeze");
     const thaw = recall<FaultResult>("thaw");
     return [
-      migrationTime({ name: "failover", vip, fault: { faultId: freeze.faultId }, to: "lb2", expected: expectedSilentFailover(t) }),
+      migrationTime({ name: "failover", vip, fault: { faultId: freeze.faultId }, to: "lb2", expected: expectedSilentFailover(t), anchor: "effect" }),
       splitBrain({ name: "frozen-node-keeps-the-vip", vip, expected: true }),
-      preemption({ name: "preemption-on-thaw", vip, node: "lb1", recovery: { faultId: thaw.faultId }, expected: expectedResumedMasterPreemption(t) }),
+      preemption({ name: "preemption-on-thaw", vip, node: "lb1", recovery: { faultId: thaw.faultId }, expected: expectedResumedMasterPreemption(t), anchor: "effect" }),
       exactlyOneOwner({ name: "one-owner-at-end", vip, window: "end" }),
       ownerIs({ name: "owner-at-end", vip, node: "lb1", at: "end" }),
     ];

@@ -31,8 +31,8 @@ export default defineScenario({
     const expected = expectedGracefulFailover(timing());
     const acquired = lab.history.ops().find((o) => o.f === "vip" && o.event === "acquired" && o.node === "lb2" && o.atMs >= stop.invokeMs);
     return [
-      migrationTime({ name: "migration", vip, fault: { faultId: stop.faultId }, from: "lb1", to: "lb2", expected }),
-      firstSuccessByNewOwner({ name: "first-success-on-lb2", fault: { faultId: stop.faultId }, lb: "lb2" }),
+      migrationTime({ name: "migration", vip, fault: { faultId: stop.faultId }, from: "lb1", to: "lb2", expected, anchor: "effect" }),
+      firstSuccessByNewOwner({ name: "first-success-on-lb2", fault: { faultId: stop.faultId }, lb: "lb2", anchor: "effect" }),
       zeroErrors({ name: "no-errors-before-the-fault", toMs: stop.invokeMs }),
       zeroErrors({ name: "no-errors-once-lb2-holds-the-vip", fromMs: (acquired?.atMs ?? Infinity) + TIMEOUT_MS }),
       exactlyOneOwner({ name: "one-owner-at-end", vip, window: "end" }),

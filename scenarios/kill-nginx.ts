@@ -34,8 +34,8 @@ export default defineScenario({
     const kill = recall<FaultResult>("kill");
     const expected = expectedTrackScriptFailover({ ...t, intervalMs: SCRIPT.interval * 1000, fall: SCRIPT.fall, weight: SCRIPT.weight })!;
     return [
-      migrationTime({ name: "migration", vip, fault: { faultId: kill.faultId }, from: "lb1", to: "lb2", expected }),
-      firstSuccessByNewOwner({ name: "first-success-on-lb2", fault: { faultId: kill.faultId }, lb: "lb2", expected: { ...expected, maxMs: expected.maxMs + 1000, formula: `${expected.formula} + the client's 1 s timeout` } }),
+      migrationTime({ name: "migration", vip, fault: { faultId: kill.faultId }, from: "lb1", to: "lb2", expected, anchor: "effect" }),
+      firstSuccessByNewOwner({ name: "first-success-on-lb2", fault: { faultId: kill.faultId }, lb: "lb2", expected: { ...expected, maxMs: expected.maxMs + 1000, formula: `${expected.formula} + the client's 1 s timeout` }, anchor: "effect" }),
       exactlyOneOwner({ name: "one-owner-throughout", vip, window: "throughout", graceMs: OBSERVATION_SLACK_MS }),
       ownerIs({ name: "owner-at-end", vip, node: "lb2", at: "end" }),
     ];

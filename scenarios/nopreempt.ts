@@ -43,8 +43,8 @@ export default defineScenario({
     const on = recall<FaultResult>("on");
     const otherPriority = lab.instance().members.find((m) => m.node === other)!.priority;
     return [
-      migrationTime({ name: "failover", vip, fault: { faultId: off.faultId }, from: first, to: other, expected: expectedSilentFailover({ ...timing(), backupPriority: otherPriority }) }),
-      noPreemption({ name: "no-preemption", vip, node: other, after: { faultId: on.faultId } }),
+      migrationTime({ name: "failover", vip, fault: { faultId: off.faultId }, from: first, to: other, expected: expectedSilentFailover({ ...timing(), backupPriority: otherPriority }), anchor: "effect" }),
+      noPreemption({ name: "no-preemption", vip, node: other, after: { faultId: on.faultId }, anchor: "effect" }),
       ownerIs({ name: "owner-at-end", vip, node: other, at: "end" }),
     ];
   },

@@ -29,8 +29,8 @@ export default defineScenario({
     const acquired = lab.history.ops().find((o) => o.f === "vip" && o.event === "acquired" && o.node === "lb2" && o.atMs >= off.invokeMs);
     const recoveredFrom = (acquired?.atMs ?? Infinity) + timeoutMs;
     return [
-      migrationTime({ name: "migration", vip, fault: { faultId: off.faultId }, from: "lb1", to: "lb2", expected }),
-      firstSuccessByNewOwner({ name: "first-success-on-lb2", fault: { faultId: off.faultId }, lb: "lb2", expected: { ...expected, maxMs: expected.maxMs + timeoutMs, formula: `${expected.formula} + the client's 1 s timeout` } }),
+      migrationTime({ name: "migration", vip, fault: { faultId: off.faultId }, from: "lb1", to: "lb2", expected, anchor: "effect" }),
+      firstSuccessByNewOwner({ name: "first-success-on-lb2", fault: { faultId: off.faultId }, lb: "lb2", expected: { ...expected, maxMs: expected.maxMs + timeoutMs, formula: `${expected.formula} + the client's 1 s timeout` }, anchor: "effect" }),
       zeroErrors({ name: "no-errors-before-the-fault", toMs: off.invokeMs }),
       zeroErrors({ name: "no-errors-once-lb2-holds-the-vip", fromMs: recoveredFrom }),
       exactlyOneOwner({ name: "one-owner-at-end", vip, window: "end" }),

@@ -31,9 +31,9 @@ export default defineScenario({
     const t = timing();
     const off = recall<FaultResult>("off");
     const on = recall<FaultResult>("on");
-    const boot = keepalivedStartAfter(ops, "lb1", on.invokeMs);
+    const boot = keepalivedStartAfter(ops, "lb1", on.effectMs);
     return [
-      migrationTime({ name: "failover", vip, fault: { faultId: off.faultId }, from: "lb1", to: "lb2", expected: expectedSilentFailover(t) }),
+      migrationTime({ name: "failover", vip, fault: { faultId: off.faultId }, from: "lb1", to: "lb2", expected: expectedSilentFailover(t), anchor: "effect" }),
       boot === undefined
         ? () => runCheck("preemption", () => { throw new Inconclusive("lb1's keepalived never logged its start after power-on"); })
         : preemption({
@@ -42,6 +42,7 @@ export default defineScenario({
             node: "lb1",
             recovery: { faultId: on.faultId },
             expected: expectedPreemption({ version: t.version, advertIntMs: t.advertIntMs, backupPriority: t.masterPriority, bootMs: boot }),
+            anchor: "effect",
           }),
       exactlyOneOwner({ name: "one-owner-at-end", vip, window: "end" }),
       ownerIs({ name: "owner-at-end", vip, node: "lb1", at: "end" }),

@@ -51,7 +51,7 @@ export default defineScenario({
     const again = recall<FaultResult>("kill-again");
     return [
       vipMoves({ name: "vip-stays-after-one-kill", vip, fromMs: once.invokeMs, toMs: broken.invokeMs, max: 0 }),
-      firstSuccessByNewOwner({ name: "lb1-serves-again-after-restart", fault: { faultId: once.faultId }, anchor: "ok", lb: "lb1" }),
+      firstSuccessByNewOwner({ name: "lb1-serves-again-after-restart", fault: { faultId: once.faultId }, anchor: "effect", lb: "lb1" }),
       ownerIs({ name: "owner-before-the-break", vip, node: "lb1", at: broken.invokeMs }),
       migrationTime({
         name: "migration-when-nginx-cannot-start",
@@ -60,6 +60,7 @@ export default defineScenario({
         from: "lb1",
         to: "lb2",
         expected: expectedRestartOrStopFailover({ ...timing(), intervalMs: INTERVAL_S * 1000, sleepMs: SCRIPT_SLEEP_MS }),
+        anchor: "effect",
       }),
       reachesState({ name: "script-stops-keepalived", node: "lb1", instance: "VI_1", to: "STOP", after: { faultId: again.faultId } }),
       ownerIs({ name: "owner-at-end", vip, node: "lb2", at: "end" }),

@@ -34,8 +34,8 @@ export default defineScenario({
     const kill = recall<FaultResult>("kill");
     const expected = expectedTrackScriptFailover({ ...timing(), intervalMs: 1000, fall: 1, weight: 0 })!;
     return [
-      migrationTime({ name: "migration", vip, fault: { faultId: kill.faultId }, from: "lb1", to: "lb2", expected }),
-      firstSuccessByNewOwner({ name: "first-success-on-lb2", fault: { faultId: kill.faultId }, lb: "lb2", expected: { ...expected, maxMs: expected.maxMs + 1000, formula: `${expected.formula} + the client's 1 s timeout` } }),
+      migrationTime({ name: "migration", vip, fault: { faultId: kill.faultId }, from: "lb1", to: "lb2", expected, anchor: "effect" }),
+      firstSuccessByNewOwner({ name: "first-success-on-lb2", fault: { faultId: kill.faultId }, lb: "lb2", expected: { ...expected, maxMs: expected.maxMs + 1000, formula: `${expected.formula} + the client's 1 s timeout` }, anchor: "effect" }),
       // FAULT removes the VIP at once and the backup waits Skew_Time: a gap with no owner is the protocol, two owners never are.
       splitBrain({ name: "never-two-owners", vip, expected: false }),
       exactlyOneOwner({ name: "one-owner-at-end", vip, window: "end" }),

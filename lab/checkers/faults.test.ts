@@ -66,3 +66,19 @@ describe("resolveFault", () => {
     expect(describeFaultRef({ kind: "thaw", node: "lb1", occurrence: 2 })).toBe("thaw lb1 (occurrence 2)");
   });
 });
+
+describe("the effect anchor", () => {
+  it("anchors on when the fault took effect in the node, else on its ok", async () => {
+    const { resolveFault } = await import("./faults.ts");
+    const { sortAndNumber } = await import("../history/history.ts");
+    const ops = sortAndNumber([
+      { process: "nemesis", f: "fault", type: "invoke", kind: "power-off", node: "lb1", faultId: 1, atMs: 100 },
+      { process: "nemesis", f: "fault", type: "ok", kind: "power-off", node: "lb1", faultId: 1, atMs: 350, effectAtMs: 190 },
+      { process: "nemesis", f: "fault", type: "invoke", kind: "freeze", node: "lb2", faultId: 2, atMs: 500 },
+      { process: "nemesis", f: "fault", type: "ok", kind: "freeze", node: "lb2", faultId: 2, atMs: 520 },
+    ]);
+    expect(resolveFault(ops, { faultId: 1 }, "effect").atMs).toBe(190);
+    expect(resolveFault(ops, { faultId: 1 }, "ok").atMs).toBe(350);
+    expect(resolveFault(ops, { faultId: 2 }, "effect").atMs).toBe(520);
+  });
+});

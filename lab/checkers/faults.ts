@@ -21,8 +21,11 @@ export type FaultRef =
       occurrence?: number;
     };
 
-/** `invoke`: when the nemesis started the fault; `ok`: when it reported it done. */
-export type FaultAnchor = "invoke" | "ok";
+/**
+ * `invoke`: when the nemesis started the fault; `ok`: when it reported it done; `effect`: when it took
+ * effect inside the node (the `ok`'s effectAtMs, else the `ok`) — where the protocol's clock starts.
+ */
+export type FaultAnchor = "invoke" | "ok" | "effect";
 
 export interface ResolvedFault {
   invoke: FaultOp;
@@ -71,13 +74,13 @@ export function resolveFault(ops: readonly Op[], ref: FaultRef, anchor: FaultAnc
         `${completion.detail ? `: ${completion.detail}` : ""}; there is nothing to measure from`,
     );
   }
-  if (anchor === "ok") {
+  if (anchor === "ok" || anchor === "effect") {
     if (completion === undefined) {
       throw new Inconclusive(
-        `${describeFaultRef(ref)} (#${inv.faultId}) never completed, so there is no "ok" to anchor on; anchor on "invoke"`,
+        `${describeFaultRef(ref)} (#${inv.faultId}) never completed, so there is no "${anchor}" to anchor on; anchor on "invoke"`,
       );
     }
-    return { invoke: inv, completion, atMs: completion.atMs };
+    return { invoke: inv, completion, atMs: anchor === "effect" ? (completion.effectAtMs ?? completion.atMs) : completion.atMs };
   }
   return { invoke: inv, completion, atMs: inv.atMs };
 }

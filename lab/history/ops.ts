@@ -54,6 +54,12 @@ export interface FaultOp extends OpBase {
   faultId: number;
   /** What happened, in words (e.g. "nginx is not running: nothing to kill"). */
   detail?: string;
+  /**
+   * On an `ok`: when the fault took effect inside the node, as the node or the engine timed it —
+   * the signal sent (stamped in the node by labctl), the node's death or start (the engine's own
+   * time). Between the `invoke` and the `ok`; absent when nothing finer than the `ok` is known.
+   */
+  effectAtMs?: number;
 }
 
 /** A VIP appeared on or disappeared from a node's interface. */

@@ -3,6 +3,7 @@
  * A fault returns `ok` with what it did, or `info` when there was nothing to do ("nginx is not
  * running"); it throws only when it could not act at all.
  */
+import { parseEpochRealtime } from "../history/clock.ts";
 import type { FaultKind } from "../history/ops.ts";
 import type { LabNode } from "../runtime/node-container.ts";
 import type { NodeKind } from "../topology/resolve.ts";
@@ -17,8 +18,8 @@ export interface FaultTarget {
 export interface FaultOutcome {
   type: "ok" | "info";
   detail: string;
-  /** For power-off: when the node died (epoch µs, from the engine), if known. */
-  diedAtEpochUs?: number;
+  /** When the fault took effect, in epoch µs, as the node (labctl) or the engine timed it, if known. */
+  effectAtEpochUs?: number;
 }
 
 export interface FaultDefinition {
@@ -31,14 +32,23 @@ export interface FaultDefinition {
   heal?: FaultKind;
   /** Power state changes the observers must follow. */
   power?: "off" | "on" | "frozen" | "thawed";
+  /**
+   * `invoke`: the fault takes effect during the engine call and nothing times it more finely, so the
+   * call's start is its effect (the earliest it can have happened). Default: as the outcome reports.
+   */
+  effectAt?: "invoke";
   act(target: FaultTarget): Promise<FaultOutcome>;
 }
 
 /** Run `labctl <action> <daemon>`; exit 3 means "nothing to do". */
 async function labctl(node: LabNode, action: string, daemon: string): Promise<FaultOutcome> {
   const r = await node.exec(["labctl", action, daemon], { okExitCodes: [3], timeoutMs: 20_000 });
-  const said = (r.stdout || r.stderr).trim();
-  return r.exitCode === 3 ? { type: "info", detail: `nothing to do: ${said}` } : { type: "ok", detail: said };
+  const lines = (r.stdout || r.stderr).trim().split("\n");
+  const effect = /^effect (\S+)$/.exec(lines.at(-1) ?? "");
+  const said = (effect ? lines.slice(0, -1) : lines).join("; ");
+  if (r.exitCode === 3) return { type: "info", detail: `nothing to do: ${said}` };
+  const stamp = effect ? parseEpochRealtime(effect[1]!) : undefined;
+  return { type: "ok", detail: said, ...(stamp ? { effectAtEpochUs: stamp } : {}) };
 }
 
 const SAVED_NGINX_CONF = "/etc/nginx/nginx.conf.lab-saved";
@@ -112,7 +122,7 @@ const definitions: FaultDefinition[] = [
     act: async ({ node }) => {
       if ((await node.powerState()) === "off") return { type: "info", detail: "nothing to do: the node is already off" };
       const died = await node.powerOff();
-      return { type: "ok", detail: "powered off", ...(died ? { diedAtEpochUs: died } : {}) };
+      return { type: "ok", detail: "powered off", ...(died ? { effectAtEpochUs: died } : {}) };
     },
   },
   {
@@ -124,8 +134,8 @@ const definitions: FaultDefinition[] = [
       const state = await node.powerState();
       if (state === "running") return { type: "info", detail: "nothing to do: the node is already on" };
       if (state === "frozen") return { type: "info", detail: "nothing to do: the node is frozen, not off (thaw it)" };
-      await node.powerOn();
-      return { type: "ok", detail: `powered on; boots ${boot.join(", ") || "no daemons"}` };
+      const started = await node.powerOn();
+      return { type: "ok", detail: `powered on; boots ${boot.join(", ") || "no daemons"}`, ...(started ? { effectAtEpochUs: started } : {}) };
     },
   },
   {
@@ -147,6 +157,7 @@ const definitions: FaultDefinition[] = [
     appliesTo: ["lb", "web", "client"],
     heal: "thaw",
     power: "frozen",
+    effectAt: "invoke",
     act: async ({ node }) => {
       const state = await node.powerState();
       if (state !== "running") return { type: "info", detail: `nothing to do: the node is ${state}` };
@@ -159,6 +170,7 @@ const definitions: FaultDefinition[] = [
     describe: "thaw a frozen node",
     appliesTo: ["lb", "web", "client"],
     power: "thawed",
+    effectAt: "invoke",
     act: async ({ node }) => {
       if ((await node.powerState()) !== "frozen") return { type: "info", detail: "nothing to do: the node is not frozen" };
       await node.thaw();

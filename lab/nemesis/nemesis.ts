@@ -18,6 +18,8 @@ export interface FaultResult {
   invokeMs: number;
   /** When it was done. */
   doneMs: number;
+  /** When it took effect in the node (as timed there or by the engine), else doneMs. */
+  effectMs: number;
   type: "ok" | "info";
   detail: string;
 }
@@ -50,20 +52,26 @@ export class Nemesis {
     try {
       const outcome = await definition.act({ node, kind: resolved.kind, boot });
       const doneMs = this.lab.clock.nowMs();
+      // When it took effect, as the node or the engine timed it; kept within [invoke, done].
+      const effectMs =
+        definition.effectAt === "invoke"
+          ? invokeMs
+          : outcome.effectAtEpochUs === undefined
+            ? undefined
+            : Math.min(Math.max(this.lab.clock.fromEpochMicros(outcome.effectAtEpochUs), invokeMs), doneMs);
       if (outcome.type === "ok" && definition.power === "off") {
-        // The interface went with the node when it died, which the engine timed to the nanosecond.
-        const diedMs = outcome.diedAtEpochUs ? this.lab.clock.fromEpochMicros(outcome.diedAtEpochUs) : doneMs;
-        this.lab.vips.nodeDown(nodeName, Math.min(Math.max(diedMs, invokeMs), doneMs));
+        // The interface went with the node when it died.
+        this.lab.vips.nodeDown(nodeName, effectMs ?? doneMs);
         this.lab.vrrp.detach(nodeName, { powerLost: true });
       }
-      history.append({ process: "nemesis", f: "fault", type: outcome.type, kind, node: nodeName, faultId, detail: outcome.detail, atMs: doneMs });
+      history.append({ process: "nemesis", f: "fault", type: outcome.type, kind, node: nodeName, faultId, detail: outcome.detail, atMs: doneMs, ...(effectMs !== undefined ? { effectAtMs: effectMs } : {}) });
       if (outcome.type === "ok" && definition.power === "on") {
         this.lab.vrrp.detach(nodeName, { powerLost: kind === "reboot" });
         this.lab.vips.nodeDown(nodeName, doneMs);
         await this.lab.observe(nodeName);
       }
       if (outcome.type === "info") this.lab.reporter.info(`  ${outcome.detail}`);
-      return { faultId, kind, node: nodeName, invokeMs, doneMs, type: outcome.type, detail: outcome.detail };
+      return { faultId, kind, node: nodeName, invokeMs, doneMs, effectMs: effectMs ?? doneMs, type: outcome.type, detail: outcome.detail };
     } catch (err) {
       const detail = (err as Error).message;
       history.append({ process: "nemesis", f: "fault", type: "fail", kind, node: nodeName, faultId, detail, atMs: this.lab.clock.nowMs() });

@@ -51,10 +51,11 @@ function clampPriority(p: number): number {
 }
 
 /**
- * Slack for what the protocol does not model: the time from the lab's fault call to the effect
- * inside the node (a `docker exec` or engine API round trip), the scheduling of keepalived's timer
- * thread, and the stamping of the address change. It is the same for every expectation, stated
- * here once, and reported next to every expected figure.
+ * Slack for what the protocol does not model. Windows are measured from when a fault took effect in
+ * the node (the signal sent, stamped in the node; the node's death or start, timed by the engine),
+ * so the engine's API latency is not in them; what remains is keepalived's timer and script
+ * scheduling, the delivery of one advert on the bridge, and the stamping of the address change.
+ * It is the same for every expectation, stated here once, and reported next to every expected figure.
  */
 export const OBSERVATION_SLACK_MS = 250;
 

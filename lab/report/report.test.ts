@@ -4,12 +4,14 @@ import { zeroErrors } from "../checkers/requests.ts";
 import { acquired, fault, faultPair, history, released, request, VIP, vrrp } from "../checkers/test-history.ts";
 import { type CheckResult, runCheck } from "../checkers/types.ts";
 import { splitBrain } from "../checkers/vip.ts";
+import type { NewOp } from "../history/ops.ts";
 import { buildReport, REPORT_SCHEMA, reportExitCode, reportVerdict } from "./report.ts";
 
 const ops = history(
   acquired(100.04, "lb1", "snapshot"),
   vrrp(90, "lb1", "BACKUP", "MASTER"),
-  ...faultPair(1000, 1, "freeze", "lb1", 35.55),
+  fault(1000, 1, "invoke", "freeze", "lb1"),
+  { ...fault(1035.55, 1, "ok", "freeze", "lb1"), effectAtMs: 1020.04 } as NewOp,
   vrrp(3648.44, "lb2", "BACKUP", "MASTER"),
   acquired(3648.46, "lb2"),
   fault(8000, 2, "invoke", "thaw", "lb1"),
@@ -77,8 +79,8 @@ describe("buildReport", () => {
 
   it("lists each fault once, from its invoke, with its outcome", () => {
     expect(report.faults).toEqual([
-      { faultId: 1, kind: "freeze", node: "lb1", atMs: 1000, outcome: "ok", completedAtMs: 1035.6 },
-      { faultId: 2, kind: "thaw", node: "lb1", atMs: 8000, outcome: null, completedAtMs: null },
+      { faultId: 1, kind: "freeze", node: "lb1", atMs: 1000, outcome: "ok", completedAtMs: 1035.6, effectAtMs: 1020 },
+      { faultId: 2, kind: "thaw", node: "lb1", atMs: 8000, outcome: null, completedAtMs: null, effectAtMs: null },
       {
         faultId: 3,
         kind: "kill-nginx",
@@ -86,6 +88,7 @@ describe("buildReport", () => {
         atMs: 9000,
         outcome: "info",
         completedAtMs: 9001,
+        effectAtMs: null,
         detail: "nginx is not running: nothing to kill",
       },
     ]);

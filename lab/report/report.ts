@@ -32,6 +32,8 @@ export interface ReportFault {
   /** How it completed; `null` when the history has no completion (the run ended mid-fault). */
   outcome: "ok" | "info" | "fail" | null;
   completedAtMs: number | null;
+  /** When the fault took effect in the node (signal sent, node died or started), as timed there or by the engine; `null` when unknown. */
+  effectAtMs: number | null;
   /** The completion's detail, else the invoke's. */
   detail?: string;
 }
@@ -180,6 +182,7 @@ function reportFaults(faults: readonly FaultOp[]): ReportFault[] {
       atMs: t(inv.atMs),
       outcome: done === undefined ? null : (done.type as "ok" | "info" | "fail"),
       completedAtMs: done === undefined ? null : t(done.atMs),
+      effectAtMs: done?.effectAtMs === undefined ? null : t(done.effectAtMs),
       ...(detail !== undefined ? { detail } : {}),
     });
   }

@@ -154,9 +154,10 @@ export class LabNode {
     return parseDockerTime((await this.container.inspect()).State.FinishedAt);
   }
 
-  /** Boot the node again: the boot script starts its daemons as at first start. */
-  async powerOn(): Promise<void> {
+  /** Boot the node again: the boot script starts its daemons as at first start. Returns the engine's start time (epoch µs). */
+  async powerOn(): Promise<number | undefined> {
     await this.container.start();
+    return parseDockerTime((await this.container.inspect()).State.StartedAt);
   }
 
   /** Freeze every process of the node (cgroup freezer); its kernel-side network state stays. */
