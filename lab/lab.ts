@@ -13,7 +13,8 @@ import type { NodeFiles } from "./nodes/kind.ts";
 import { nodeKind } from "./nodes/registry.ts";
 import { type Reporter, silentReporter } from "./report/reporter.ts";
 import { type ConfigProblem, runConfigChecks } from "./runtime/config-check.ts";
-import { chooseSubnet, deploy, type Deployment, type NodeFile, type NodeSpec } from "./runtime/deployment.ts";
+import { removeResources } from "./runtime/cleanup.ts";
+import { beginRun, deploy, type Deployment, type NodeFile, type NodeSpec } from "./runtime/deployment.ts";
 import { connectEngine } from "./runtime/engine.ts";
 import { ImageBuilder } from "./runtime/images.ts";
 import type { LabNode } from "./runtime/node-container.ts";
@@ -75,42 +76,51 @@ export async function startLab(source: TopologySource, options: StartLabOptions 
   const { topology: declared, dir } = await readTopology(source);
   const topology = options.name ? { ...declared, name: options.name } : declared;
   const engine = await connectEngine();
-  const subnet = await chooseSubnet(engine, topology.network.subnet);
-  const byo = await loadByoConfigs(resolveTopology(topology, subnet), dir);
-  const resolved = byo.resolved;
-  const files: NodeFiles = renderFiles(resolved, byo.files);
-  const specs: NodeSpec[] = resolved.nodes.map((n) => nodeKind(n.kind).spec(resolved, n, files));
-
-  const images = new ImageBuilder(engine.docker, reporter);
-  const tags = new Map<string, string>();
-  for (const image of new Set(specs.map((s) => s.image))) tags.set(image, await images.ensure(image));
-
-  reporter.step(`Checking the configuration with the daemons themselves (keepalived --config-test, nginx -t)`);
-  const problems = await runConfigChecks(
-    topology.name,
-    resolved.nodes.map((n) => ({
-      node: n.name,
-      image: tags.get(specs.find((s) => s.name === n.name)!.image)!,
-      files: files.get(n.name) ?? [],
-      checks: nodeKind(n.kind).configChecks(),
-    })),
-  );
-  for (const w of problems.filter((p) => p.severity === "warning")) reporter.warn(`${w.node}: ${describeProblem(w, byo.sources)}`);
-  const errors = problems.filter((p) => p.severity === "error");
-  if (errors.length > 0) throw new TopologyError(errors.map((p) => problemToIssue(p, byo.sources)));
-  for (const w of byo.warnings) reporter.warn(w);
-
-  const clock = new MonotonicClock();
-  const history = new History(clock);
-  const deployment = await deploy({ lab: topology.name, subnet: resolved.subnetText, nodes: specs, keep: options.keep ?? false }, { engine, images, reporter });
-  const lab = new Lab(resolved, deployment, history, files, reporter);
+  // Reserving the network first fixes the subnet; everything is rendered for the one we got.
+  const { run, network } = await beginRun(engine, topology.name, { keep: options.keep ?? false, reporter, ...(topology.network.subnet ? { subnet: topology.network.subnet } : {}) });
   try {
-    await lab.observeAll();
+    const byo = await loadByoConfigs(resolveTopology(topology, network.subnet), dir);
+    const resolved = byo.resolved;
+    const files: NodeFiles = renderFiles(resolved, byo.files);
+    const specs: NodeSpec[] = resolved.nodes.map((n) => nodeKind(n.kind).spec(resolved, n, files));
+
+    const images = new ImageBuilder(engine.docker, reporter);
+    const tags = new Map<string, string>();
+    for (const image of new Set(specs.map((s) => s.image))) tags.set(image, await images.ensure(image));
+
+    reporter.step(`Checking the configuration with the daemons themselves (keepalived --config-test, nginx -t)`);
+    const problems = await runConfigChecks(
+      topology.name,
+      resolved.nodes.map((n) => ({
+        node: n.name,
+        image: tags.get(specs.find((s) => s.name === n.name)!.image)!,
+        files: files.get(n.name) ?? [],
+        checks: nodeKind(n.kind).configChecks(),
+      })),
+    );
+    for (const w of problems.filter((p) => p.severity === "warning")) reporter.warn(`${w.node}: ${describeProblem(w, byo.sources)}`);
+    const errors = problems.filter((p) => p.severity === "error");
+    if (errors.length > 0) throw new TopologyError(errors.map((p) => problemToIssue(p, byo.sources)));
+    for (const w of byo.warnings) reporter.warn(w);
+
+    const clock = new MonotonicClock();
+    const history = new History(clock);
+    const deployment = await deploy(
+      { lab: topology.name, run: run.run, subnet: resolved.subnetText, nodes: specs, keep: run.keep },
+      { engine, images, reporter, network },
+    );
+    const lab = new Lab(resolved, deployment, history, files, reporter);
+    try {
+      await lab.observeAll();
+    } catch (err) {
+      await lab.stop();
+      throw err;
+    }
+    return lab;
   } catch (err) {
-    await lab.stop();
+    await removeResources(engine.docker, { kind: "run", run: run.run }).catch(() => undefined);
     throw err;
   }
-  return lab;
 }
 
 function describeProblem(p: ConfigProblem, sources: ReadonlyMap<string, string>): string {

@@ -106,6 +106,27 @@ program
   });
 
 program
+  .command("demo")
+  .description("the teaching tour on the default topology: kill nginx, restart it, power the master off and on — each step explained")
+  .option("--lang <lang>", "en or zh-CN (Simplified Chinese)", "en")
+  .option("--json <file>", "write the report (JSON) to this file")
+  .action(async (opts: { lang: string; json?: string }) => {
+    if (opts.lang !== "en" && opts.lang !== "zh-CN") {
+      program.error(`--lang must be en or zh-CN, got ${JSON.stringify(opts.lang)}`, { exitCode: EXIT.badInput });
+    }
+    const lang = opts.lang as "en" | "zh-CN";
+    const { messages } = await import("../demo/messages.ts");
+    setActivity("demo");
+    const say = (text: string) => process.stdout.write(`\n▶ ${text}\n`);
+    say(messages(lang).title);
+    say(messages(lang).starting("demo"));
+    const { report } = await runScenario(await loadScenario("tour"), { reporter: reporter(), say, lang });
+    if (opts.json) await writeFile(opts.json, `${JSON.stringify(report, null, 2)}\n`);
+    process.stdout.write(`\n${formatTimeline(report)}\n\n${formatChecksTable(report)}\n`);
+    process.exitCode = reportExitCode(report);
+  });
+
+program
   .command("up")
   .description("start a lab from a topology file and leave it up; prints its nodes and VIPs")
   .argument("<topology>", "a *.lab.yml file")

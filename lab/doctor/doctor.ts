@@ -10,7 +10,8 @@ import which from "which";
 import { errorMessage, LabError } from "../errors.ts";
 import { formatIpv4, nthAddress } from "../ipv4.ts";
 import { type Reporter, silentReporter } from "../report/reporter.ts";
-import { chooseSubnet, deploy, type Deployment } from "../runtime/deployment.ts";
+import { removeResources } from "../runtime/cleanup.ts";
+import { beginRun, deploy, type Deployment } from "../runtime/deployment.ts";
 import { connectEngine, type Engine } from "../runtime/engine.ts";
 import { ImageBuilder } from "../runtime/images.ts";
 
@@ -100,7 +101,9 @@ async function checkImages(engine: Engine, reporter: Reporter, build: boolean): 
 
 /** Two throwaway nodes: capabilities, VRRP multicast between them, and IP_VS. */
 async function probeNodes(engine: Engine, reporter: Reporter): Promise<DoctorCheck[]> {
-  const subnet = await chooseSubnet(engine, undefined);
+  const lab = `doctor-${randomBytes(3).toString("hex")}`;
+  const { run, network } = await beginRun(engine, lab, { reporter });
+  const subnet = network.subnet;
   const a = formatIpv4(nthAddress(subnet, 11));
   const b = formatIpv4(nthAddress(subnet, 12));
   const vip = formatIpv4(nthAddress(subnet, 200));
@@ -124,16 +127,17 @@ async function probeNodes(engine: Engine, reporter: Reporter): Promise<DoctorChe
   try {
     deployment = await deploy(
       {
-        lab: `doctor-${randomBytes(3).toString("hex")}`,
-        subnet: `${formatIpv4(subnet.network)}/${subnet.prefix}`,
+        lab,
+        run: run.run,
         nodes: [
           { name: "probe-a", role: "probe", image: "lb", address: a, boot: ["keepalived"], files: [{ path: "/etc/keepalived/keepalived.conf", content: conf("MASTER", 200) }] },
           { name: "probe-b", role: "probe", image: "lb", address: b, boot: ["keepalived"], files: [{ path: "/etc/keepalived/keepalived.conf", content: conf("BACKUP", 100) }] },
         ],
       },
-      { engine, reporter },
+      { engine, reporter, network },
     );
   } catch (err) {
+    await removeResources(engine.docker, { kind: "run", run: run.run }).catch(() => undefined);
     return [
       { name: "capabilities", verdict: "fail", detail: errorMessage(err).split("\n")[0]!, remedy: (err as LabError).remedy ?? "Use a rootful Docker engine that grants NET_ADMIN and NET_RAW." },
       { name: "vrrp-multicast", verdict: "fail", detail: "not checked: no probe node could start" },

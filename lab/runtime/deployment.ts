@@ -12,7 +12,7 @@ import { type Removed, reapOrphans, removeResources } from "./cleanup.ts";
 import { connectEngine, type Engine } from "./engine.ts";
 import { ImageBuilder, type ImageName } from "./images.ts";
 import { LABEL, labelsFor, ownerState, type RunLabels } from "./labels.ts";
-import { createLabNetwork, type LabNetwork, pickFreeSubnet, takenSubnets } from "./network.ts";
+import { type LabNetwork, pickFreeSubnet, reserveLabNetwork, takenSubnets } from "./network.ts";
 import { LabNode, NODE_CAPABILITIES, NodeContainer } from "./node-container.ts";
 
 export interface NodeFile {
@@ -37,6 +37,8 @@ export interface NodeSpec {
 export interface DeploymentSpec {
   /** Lab name: container names are `<lab>-<node>`. */
   lab: string;
+  /** Run id, when the caller created the run's network already (see `beginRun`). */
+  run?: string;
   /** CIDR of the lab network; a free /24 is chosen when absent. */
   subnet?: string;
   nodes: NodeSpec[];
@@ -48,6 +50,8 @@ export interface DeployOptions {
   reporter?: Reporter;
   engine?: Engine;
   images?: ImageBuilder;
+  /** The run's network, reserved beforehand (see `beginRun`); created here when absent. */
+  network?: LabNetwork;
   /** How long a node may take to boot its daemons. Default 30 s. */
   bootTimeoutMs?: number;
 }
@@ -104,26 +108,16 @@ export async function deploy(spec: DeploymentSpec, options: DeployOptions = {}):
   }
   const engine = options.engine ?? (await connectEngine());
   const docker = engine.docker;
-
-  for (const reaped of await reapOrphans(docker)) {
-    reporter.info(
-      `Removed leftovers of an interrupted run of lab ${reaped.lab} (run ${reaped.run}): ` +
-        `${reaped.containers.length} container(s), ${reaped.networks.length} network(s)`,
-    );
-  }
-  await refuseIfLabExists(engine, spec.lab);
+  if (!options.network) await claimLabName(engine, spec.lab, reporter);
 
   const images = options.images ?? new ImageBuilder(docker, reporter);
   const tags = new Map<ImageName, string>();
   for (const image of new Set(spec.nodes.map((n) => n.image))) tags.set(image, await images.ensure(image));
 
-  const subnet = await chooseSubnet(engine, spec.subnet);
-  const run: RunLabels = { lab: spec.lab, run: randomUUID().slice(0, 8), keep: spec.keep ?? false };
-  const networkName = `failover-lab-${spec.lab}`;
-  reporter.step(`Starting lab ${spec.lab} (run ${run.run}) on ${formatCidr(subnet)}: ${spec.nodes.map((n) => n.name).join(", ")}`);
-
+  const run: RunLabels = { lab: spec.lab, run: spec.run ?? randomUUID().slice(0, 8), keep: spec.keep ?? false };
   try {
-    const network = await createLabNetwork(docker, networkName, subnet, labelsFor(run));
+    const network = options.network ?? (await reserveLabNetwork(docker, labNetworkName(spec.lab), labelsFor(run), spec.subnet ? parseSubnet(spec.subnet) : undefined));
+    reporter.step(`Starting lab ${spec.lab} (run ${run.run}) on ${formatCidr(network.subnet)}: ${spec.nodes.map((n) => n.name).join(", ")}`);
     const nodes = new Map<string, LabNode>();
     await Promise.all(
       spec.nodes.map(async (nodeSpec) => {
@@ -191,6 +185,45 @@ async function waitForBoot(node: LabNode, daemons: string[], timeoutMs: number):
   );
 }
 
+export function labNetworkName(lab: string): string {
+  return `failover-lab-${lab}`;
+}
+
+function parseSubnet(text: string): Cidr {
+  const cidr = parseCidr(text);
+  if (!cidr) throw new LabError(`network.subnet "${text}" is not a CIDR like 10.213.7.0/24`);
+  return cidr;
+}
+
+/**
+ * Start a run: reap leftovers of dead runs, make sure no other lab of this name is up, and reserve
+ * the run's network (and with it the subnet). Whoever calls it owns the network until `deploy`
+ * takes it, and must remove it if it gives up before (`removeResources(..., {kind: "run"})`).
+ */
+export async function beginRun(
+  engine: Engine,
+  lab: string,
+  options: { keep?: boolean; subnet?: string; reporter?: Reporter } = {},
+): Promise<{ run: RunLabels; network: LabNetwork }> {
+  if (!NAME.test(lab)) {
+    throw new LabError(`Lab name "${lab}" is not usable: use 1–31 lowercase letters, digits and dashes, starting with a letter`);
+  }
+  await claimLabName(engine, lab, options.reporter ?? silentReporter);
+  const run: RunLabels = { lab, run: randomUUID().slice(0, 8), keep: options.keep ?? false };
+  const network = await reserveLabNetwork(engine.docker, labNetworkName(lab), labelsFor(run), options.subnet ? parseSubnet(options.subnet) : undefined);
+  return { run, network };
+}
+
+async function claimLabName(engine: Engine, lab: string, reporter: Reporter): Promise<void> {
+  for (const reaped of await reapOrphans(engine.docker)) {
+    reporter.info(
+      `Removed leftovers of an interrupted run of lab ${reaped.lab} (run ${reaped.run}): ` +
+        `${reaped.containers.length} container(s), ${reaped.networks.length} network(s)`,
+    );
+  }
+  await refuseIfLabExists(engine, lab);
+}
+
 async function refuseIfLabExists(engine: Engine, lab: string): Promise<void> {
   const existing = await engine.docker.listContainers({
     all: true,
@@ -207,17 +240,3 @@ async function refuseIfLabExists(engine: Engine, lab: string): Promise<void> {
   });
 }
 
-export async function chooseSubnet(engine: Engine, wanted: string | undefined): Promise<Cidr> {
-  if (wanted) {
-    const cidr = parseCidr(wanted);
-    if (!cidr) throw new LabError(`network.subnet "${wanted}" is not a CIDR like 10.213.7.0/24`);
-    return cidr;
-  }
-  const free = pickFreeSubnet((await takenSubnets(engine.docker)).map((t) => t.cidr));
-  if (!free) {
-    throw new EnvironmentError("No free /24 is left in 10.213.0.0/16 for a lab network", {
-      remedy: "Remove old labs (`failover-lab down --all`) or set `network.subnet` in the topology.",
-    });
-  }
-  return free;
-}

@@ -72,6 +72,30 @@ export interface LabNetwork {
   gateway: string;
 }
 
+/**
+ * Create the lab's network on a subnet that is free: the one asked for, or the first free /24 of
+ * the pool. Creating it is what reserves the subnet (the engine refuses overlapping pools), so when
+ * another lab takes a candidate first, the next free one is tried.
+ */
+export async function reserveLabNetwork(docker: Dockerode, name: string, labels: Record<string, string>, wanted: Cidr | undefined): Promise<LabNetwork> {
+  if (wanted) return createLabNetwork(docker, name, wanted, labels);
+  const lost: Cidr[] = [];
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const candidate = pickFreeSubnet([...(await takenSubnets(docker)).map((t) => t.cidr), ...lost]);
+    if (!candidate) break;
+    try {
+      return await createLabNetwork(docker, name, candidate, labels);
+    } catch (err) {
+      const message = (err as Error).message ?? "";
+      if (!(err instanceof EnvironmentError) && !/overlap/i.test(message)) throw err;
+      lost.push(candidate); // taken by someone else meanwhile: try the next one
+    }
+  }
+  throw new EnvironmentError("No free /24 is left in 10.213.0.0/16 for a lab network", {
+    remedy: "Remove old labs (`failover-lab down --all`) or set `network.subnet` in the topology.",
+  });
+}
+
 export async function createLabNetwork(
   docker: Dockerode,
   name: string,

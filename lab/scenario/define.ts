@@ -29,6 +29,10 @@ export interface ScenarioContext {
   note(label: string): void;
   /** Keep a value for the checks (e.g. a fault result). */
   remember(key: string, value: unknown): void;
+  /** Tell the audience what is happening (the demo prints it; tests drop it). */
+  say(text: string): void;
+  /** The language the audience reads. */
+  lang: "en" | "zh-CN";
 }
 
 export interface CheckContext {

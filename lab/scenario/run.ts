@@ -21,6 +21,9 @@ export interface RunScenarioOptions {
   name?: string;
   /** Called once the lab is up (live views). */
   onLab?: (lab: Lab) => void;
+  /** Receives the scenario's narration (the demo prints it). */
+  say?: (text: string) => void;
+  lang?: "en" | "zh-CN";
 }
 
 export interface ScenarioRun {
@@ -68,6 +71,8 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       sleep,
       note: (label) => lab.note(label),
       remember: (key, value) => remembered.set(key, value),
+      say: (text) => options.say?.(text),
+      lang: options.lang ?? "en",
     };
     await scenario.run(ctx);
     await sleep(SETTLE_MS);

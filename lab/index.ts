@@ -1,0 +1,43 @@
+/**
+ * failover-lab's public API. Everything a scenario, a test or a script needs; nothing else.
+ *
+ *   await using lab = await startLab({ name: "pair" });
+ *   await lab.waitForSteadyState();
+ *   const stream = lab.requestStream(); stream.start();
+ *   const f = await lab.nemesis.inject("power-off", "lb1");
+ *   await lab.waitForVip(lab.instance().vips[0]!, "lb2", 15_000);
+ */
+export { startLab, prepareTopology, Lab, type TopologySource, type StartLabOptions } from "./lab.ts";
+export { defineTopology, type TopologyInput, type Topology } from "./topology/schema.ts";
+export { loadTopologyFile, parseTopologyYaml } from "./topology/load.ts";
+export { validateTopology } from "./topology/validate.ts";
+export type { ResolvedTopology, ResolvedInstance, ResolvedNode } from "./topology/resolve.ts";
+
+export { defineScenario, type Scenario, type ScenarioContext, type CheckContext } from "./scenario/define.ts";
+export { runScenario, type ScenarioRun, type RunScenarioOptions } from "./scenario/run.ts";
+export { loadScenario, scenarioNames } from "./scenario/catalog.ts";
+export { instanceTiming, type InstanceTiming } from "./scenario/timing.ts";
+
+export { Nemesis, type FaultResult } from "./nemesis/nemesis.ts";
+export { FAULTS, registerFault, type FaultDefinition } from "./nemesis/faults.ts";
+
+export type { Op, FaultOp, VipOp, VrrpOp, RequestOp, LogOp, NoteOp, FaultKind } from "./history/ops.ts";
+export { History, toJsonLines } from "./history/history.ts";
+export { MonotonicClock, type Clock } from "./history/clock.ts";
+
+export * from "./protocol/vrrp-timing.ts";
+
+export type { CheckResult, Checker, Verdict } from "./checkers/types.ts";
+export { exactlyOneOwner, ownerIs, splitBrain, splitBrainSpans, vipMoves } from "./checkers/vip.ts";
+export { migrationTime, firstSuccessByNewOwner } from "./checkers/migration.ts";
+export { preemption, noPreemption } from "./checkers/preemption.ts";
+export { zeroErrors, maxErrors, errorWindows, requestSummary, servedBy, notServedBy } from "./checkers/requests.ts";
+export { reachesState } from "./checkers/vrrp.ts";
+export { ownershipIntervals, ownerTimeline } from "./checkers/ownership.ts";
+
+export { buildReport, reportExitCode, REPORT_SCHEMA, type Report } from "./report/report.ts";
+export { ConsoleReporter, silentReporter, type Reporter } from "./report/reporter.ts";
+
+export { runDoctor, type DoctorCheck } from "./doctor/doctor.ts";
+export { removeResources, reapOrphans } from "./runtime/cleanup.ts";
+export { LabError, TopologyError, EnvironmentError, CommandError, WaitTimeoutError } from "./errors.ts";
