@@ -51,7 +51,9 @@ export default defineScenario({
     const again = recall<FaultResult>("kill-again");
     return [
       vipMoves({ name: "vip-stays-after-one-kill", vip, fromMs: once.invokeMs, toMs: broken.invokeMs, max: 0 }),
-      firstSuccessByNewOwner({ name: "lb1-serves-again-after-restart", fault: { faultId: once.faultId }, anchor: "effect", lb: "lb1" }),
+      // From the kill's ok (nginx confirmed dead), not its effect: requests started in the moment between
+      // labctl's stamp and the signal can still be answered by the old nginx.
+      firstSuccessByNewOwner({ name: "lb1-serves-again-after-restart", fault: { faultId: once.faultId }, anchor: "ok", lb: "lb1" }),
       ownerIs({ name: "owner-before-the-break", vip, node: "lb1", at: broken.invokeMs }),
       migrationTime({
         name: "migration-when-nginx-cannot-start",
