@@ -18,5 +18,12 @@ export interface NodeKindPlugin {
   configChecks(): ConfigCheck[];
 }
 
+/**
+ * Hosts, not routers: Docker's host runs with ip_forward=1 and new network namespaces inherit it, so
+ * a node would otherwise forward packets for an address it no longer holds (an old master relaying
+ * clients' SYNs to the new one), which a real nginx host (kernel default 0) does not do.
+ */
+export const HOST_SYSCTLS = { "net.ipv4.ip_forward": "0" } as const;
+
 /** Files rendered (or brought) for each node, keyed by node name. */
 export type NodeFiles = ReadonlyMap<string, NodeSpec["files"]>;

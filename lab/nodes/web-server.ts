@@ -1,8 +1,8 @@
 /** Web backend: nginx serving a page that names itself (X-Lab-Backend) and its peer (X-Lab-Peer). */
-import type { NodeKindPlugin } from "./kind.ts";
+import { HOST_SYSCTLS, type NodeKindPlugin } from "./kind.ts";
 
 export const webServer: NodeKindPlugin = {
   kind: "web",
-  spec: (_t, node) => ({ name: node.name, role: "web", image: "web", address: node.address, boot: ["nginx"] }),
+  spec: (_t, node) => ({ name: node.name, role: "web", image: "web", address: node.address, boot: ["nginx"], sysctls: { ...HOST_SYSCTLS } }),
   configChecks: () => [],
 };
