@@ -22,6 +22,8 @@ export const IMAGE_PARENTS = {
   base: "debian",
   lb: "base",
   web: "base",
+  nacos: "base",
+  mariadb: "base",
 } as const satisfies Record<string, string>;
 
 export type ImageName = keyof typeof IMAGE_PARENTS;
