@@ -22,10 +22,11 @@ import { loadByoConfigs } from "./topology/byo.ts";
 import { loadTopologyFile } from "./topology/load.ts";
 import { renderKeepalived } from "./topology/render-keepalived.ts";
 import { renderNginx } from "./topology/render-nginx.ts";
-import { type ResolvedInstance, resolveTopology, type ResolvedTopology } from "./topology/resolve.ts";
+import { type ResolvedInstance, type ResolvedNode, resolveTopology, type ResolvedTopology } from "./topology/resolve.ts";
 import type { Topology, TopologyInput } from "./topology/schema.ts";
 import { validateTopology } from "./topology/validate.ts";
 import { RequestStream, type RequestStreamOptions } from "./workload/request-stream.ts";
+import { ClientArpObserver, GarpObserver } from "./workload/arp-observer.ts";
 import { VipObserver } from "./workload/vip-observer.ts";
 import { VrrpObserver } from "./workload/vrrp-observer.ts";
 
@@ -148,10 +149,17 @@ export class Lab implements AsyncDisposable {
   readonly clock: Clock;
   readonly vips: VipObserver;
   readonly vrrp: VrrpObserver;
+  /** The client's ARP entry for each VIP (host side of the lab bridge). */
+  readonly clientArp: ClientArpObserver;
+  /** Gratuitous ARPs on the wire (only with a client node). */
+  readonly garps: GarpObserver;
+  private readonly macs = new Map<string, string>();
   readonly nemesis: Nemesis;
   readonly reporter: Reporter;
   private readonly files: NodeFiles;
   private readonly streams: RequestStream[] = [];
+  /** Nodes that joined during the run and are not in the topology (a rogue router). */
+  private readonly intruders = new Map<string, { node: ResolvedNode; instances: string[] }>();
   private stopped: Promise<void> | undefined;
 
   constructor(topology: ResolvedTopology, deployment: Deployment, history: History, files: NodeFiles, reporter: Reporter) {
@@ -162,8 +170,23 @@ export class Lab implements AsyncDisposable {
     this.files = files;
     this.reporter = reporter;
     this.vips = new VipObserver(history, topology.vrrp.instances.flatMap((i) => i.vips));
-    this.vrrp = new VrrpObserver(history, (node) => topology.vrrp.instances.filter((i) => i.members.some((m) => m.node === node)).map((i) => i.name));
+    this.vrrp = new VrrpObserver(history, (node) => this.intruders.get(node)?.instances ?? topology.vrrp.instances.filter((i) => i.members.some((m) => m.node === node)).map((i) => i.name));
     this.nemesis = new Nemesis(this);
+    const vipList = topology.vrrp.instances.flatMap((i) => i.vips);
+    this.clientArp = new ClientArpObserver(history, vipList, (mac) => this.nodeByMac(mac));
+    this.garps = new GarpObserver(history, vipList, (mac) => this.nodeByMac(mac));
+  }
+
+  /** The lab node whose interface has this MAC, or null. */
+  async nodeByMac(mac: string): Promise<string | null> {
+    if (!this.macs.has(mac)) {
+      for (const [name, node] of this.deployment.nodes) {
+        const info = await this.deployment.engine.docker.getContainer(node.containerId).inspect().catch(() => undefined);
+        const m = info?.NetworkSettings.Networks?.[this.deployment.network.name]?.MacAddress;
+        if (m) this.macs.set(m.toLowerCase(), name);
+      }
+    }
+    return this.macs.get(mac) ?? null;
   }
 
   get name(): string {
@@ -186,9 +209,14 @@ export class Lab implements AsyncDisposable {
     return inst;
   }
 
-  /** Watch every load balancer (VIPs and VRRP state). */
+  /** Watch every load balancer (VIPs and VRRP state), the client's ARP view, and GARPs from the client node. */
   async observeAll(): Promise<void> {
     await Promise.all(this.topology.lbs.map((n) => this.observe(n.name)));
+    const { docker, endpoint } = this.deployment.engine;
+    const info = await docker.getNetwork(this.deployment.network.id).inspect();
+    const bridge = (info.Options as Record<string, string> | undefined)?.["com.docker.network.bridge.name"] ?? `br-${this.deployment.network.id.slice(0, 12)}`;
+    await this.clientArp.start(bridge, endpoint.startsWith("unix://"));
+    if (this.topology.client) await this.garps.start(this.node(this.topology.client.name));
   }
 
   /** (Re)attach the observers to one load balancer. */
@@ -196,6 +224,36 @@ export class Lab implements AsyncDisposable {
     if (!this.topology.lbs.some((n) => n.name === nodeName)) return;
     const node = this.node(nodeName);
     await Promise.all([this.vips.attach(node), this.vrrp.attach(node)]);
+  }
+
+  /** A node that joined during the run without being in the topology, if `name` is one. */
+  intruderNode(name: string): ResolvedNode | undefined {
+    return this.intruders.get(name)?.node;
+  }
+
+  /** Every node's name and address, intruders included. */
+  addresses(): Map<string, string> {
+    return new Map([...this.topology.nodes, ...[...this.intruders.values()].map((i) => i.node)].map((n) => [n.name, n.address]));
+  }
+
+  /**
+   * Start a node the topology does not declare (a misconfigured router joining the network) and
+   * watch its VIPs and VRRP states like the others'.
+   */
+  async addIntruder(spec: NodeSpec, instances: string[]): Promise<LabNode> {
+    const node = await this.deployment.addNode(spec);
+    this.intruders.set(spec.name, { node: { name: spec.name, kind: "lb", address: spec.address }, instances });
+    await Promise.all([this.vips.attach(node), this.vrrp.attach(node)]);
+    return node;
+  }
+
+  /** Remove an intruder; its VIPs go with it. */
+  async removeIntruder(name: string): Promise<void> {
+    if (!this.intruders.has(name)) throw new LabError(`${name} is not a node that joined during the run`);
+    await this.deployment.removeNode(name);
+    this.vips.nodeDown(name, this.clock.nowMs());
+    this.vrrp.detach(name, { powerLost: true });
+    this.intruders.delete(name);
   }
 
   /** A scenario's own marker in the history. */
@@ -297,6 +355,8 @@ export class Lab implements AsyncDisposable {
     await Promise.allSettled(this.streams.map((s) => s.stop()));
     this.vips.close();
     this.vrrp.close();
+    this.clientArp.stop();
+    this.garps.stop();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

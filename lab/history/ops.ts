@@ -52,6 +52,8 @@ export interface FaultOp extends OpBase {
   node: string;
   /** Links the invoke to its completion. */
   faultId: number;
+  /** The fault's parameters (e.g. `{ direction: "in", peer: "lb2" }`), on the invoke. */
+  params?: Record<string, string | number | boolean>;
   /** What happened, in words (e.g. "nginx is not running: nothing to kill"). */
   detail?: string;
   /**
@@ -118,6 +120,32 @@ export interface RequestOp extends OpBase {
   error?: string;
 }
 
+/**
+ * The client's neighbour (ARP) entry for a VIP changed: which MAC — and so which node — the client
+ * sends the VIP's traffic to. Seen on the host that runs the client stream (`ip monitor neigh` on the
+ * lab's bridge).
+ */
+export interface ArpOp extends OpBase {
+  process: "observer";
+  f: "arp";
+  vip: string;
+  /** null when the entry was deleted or failed. */
+  mac: string | null;
+  /** The lab node with that MAC, if any. */
+  node: string | null;
+  /** The kernel's neighbour state (REACHABLE, STALE, DELAY, PROBE, FAILED, …) or "deleted". */
+  state: string;
+}
+
+/** A gratuitous ARP for a VIP seen on the wire (tcpdump on the client node). */
+export interface GarpOp extends OpBase {
+  process: "observer";
+  f: "garp";
+  vip: string;
+  mac: string;
+  node: string | null;
+}
+
 /** A scenario's own marker ("steady state reached", "recovery"). */
 export interface NoteOp extends OpBase {
   process: "scenario";
@@ -125,7 +153,7 @@ export interface NoteOp extends OpBase {
   label: string;
 }
 
-export type Op = FaultOp | VipOp | VrrpOp | LogOp | RequestOp | NoteOp;
+export type Op = FaultOp | VipOp | VrrpOp | LogOp | RequestOp | ArpOp | GarpOp | NoteOp;
 
 /** An op before the history numbers it. */
 export type NewOp = Op extends infer T ? (T extends Op ? Omit<T, "index"> : never) : never;

@@ -5,14 +5,21 @@
  */
 import { parseEpochRealtime } from "../history/clock.ts";
 import type { FaultKind } from "../history/ops.ts";
+import type { Lab } from "../lab.ts";
 import type { LabNode } from "../runtime/node-container.ts";
 import type { NodeKind } from "../topology/resolve.ts";
+
+export type FaultParams = Record<string, string | number | boolean>;
 
 export interface FaultTarget {
   node: LabNode;
   kind: NodeKind;
   /** Daemons the node boots, in order. */
   boot: string[];
+  /** The fault's parameters, as given to `inject`. */
+  params: FaultParams;
+  /** The whole lab, for faults that touch more than one node (firewall rules on peers, a rogue router). */
+  lab: Lab;
 }
 
 export interface FaultOutcome {
@@ -30,6 +37,8 @@ export interface FaultDefinition {
   appliesTo: NodeKind[];
   /** The fault that undoes it, when there is one. */
   heal?: FaultKind;
+  /** Parameters it accepts, with what each means (checked before the fault runs). */
+  params?: Record<string, string>;
   /** Power state changes the observers must follow. */
   power?: "off" | "on" | "frozen" | "thawed";
   /**
@@ -37,7 +46,11 @@ export interface FaultDefinition {
    * call's start is its effect (the earliest it can have happened). Default: as the outcome reports.
    */
   effectAt?: "invoke";
-  act(target: FaultTarget): Promise<FaultOutcome>;
+  /** What the fault does to an existing node. */
+  act?(target: FaultTarget): Promise<FaultOutcome>;
+  /** Set for a fault that brings a new node onto the network (its name is the fault's node). */
+  createsNode?: true;
+  create?(target: { name: string; params: FaultParams; lab: Lab }): Promise<FaultOutcome>;
 }
 
 /** Run `labctl <action> <daemon>`; exit 3 means "nothing to do". */

@@ -8,7 +8,8 @@ import { LabError } from "../errors.ts";
 import type { FaultKind } from "../history/ops.ts";
 import type { Lab } from "../lab.ts";
 import { nodeKind } from "../nodes/registry.ts";
-import { FAULTS } from "./faults.ts";
+import { FAULTS, type FaultParams } from "./faults.ts";
+import "./network-faults.ts";
 
 export interface FaultResult {
   faultId: number;
@@ -32,25 +33,43 @@ export class Nemesis {
     this.lab = lab;
   }
 
-  async inject(kind: FaultKind, nodeName: string): Promise<FaultResult> {
+  async inject(kind: FaultKind, nodeName: string, params: FaultParams = {}): Promise<FaultResult> {
     const definition = FAULTS.get(kind);
     if (!definition) {
       throw new LabError(`fault "${kind}" is not supported. Supported faults are: ${[...FAULTS.keys()].join(", ")}`);
     }
-    const resolved = this.lab.topology.nodes.find((n) => n.name === nodeName);
-    if (!resolved) throw new LabError(`Lab ${this.lab.name} has no node "${nodeName}". Its nodes are: ${this.lab.topology.nodes.map((n) => n.name).join(", ")}`);
-    if (!definition.appliesTo.includes(resolved.kind)) {
+    const unknown = Object.keys(params).filter((p) => !(p in (definition.params ?? {})));
+    if (unknown.length > 0) {
+      const known = Object.entries(definition.params ?? {}).map(([k, v]) => `${k} (${v})`);
+      throw new LabError(`fault "${kind}" has no parameter ${unknown.map((u) => `"${u}"`).join(", ")}. Its parameters: ${known.join("; ") || "none"}`);
+    }
+    const resolved = definition.createsNode
+      ? undefined
+      : (this.lab.topology.nodes.find((n) => n.name === nodeName) ?? this.lab.intruderNode(nodeName));
+    if (!definition.createsNode && !resolved) {
+      throw new LabError(`Lab ${this.lab.name} has no node "${nodeName}". Its nodes are: ${[...this.lab.addresses().keys()].join(", ")}`);
+    }
+    if (resolved && !definition.appliesTo.includes(resolved.kind)) {
       throw new LabError(`fault "${kind}" does not apply to ${nodeName} (a ${resolved.kind} node); it applies to: ${definition.appliesTo.join(", ")}`);
+    }
+    if (definition.createsNode && !/^[a-z][a-z0-9-]{0,23}$/.test(nodeName)) {
+      throw new LabError(`"${nodeName}" is not a usable node name: 1–24 lowercase letters, digits or dashes, starting with a letter`);
     }
     const history = this.lab.history;
     const faultId = this.nextId++;
     const invokeMs = this.lab.clock.nowMs();
-    history.append({ process: "nemesis", f: "fault", type: "invoke", kind, node: nodeName, faultId, atMs: invokeMs });
-    this.lab.reporter.step(`fault: ${kind} on ${nodeName} — ${definition.describe}`);
-    const node = this.lab.node(nodeName);
-    const boot = nodeKind(resolved.kind).spec(this.lab.topology, resolved, new Map()).boot ?? [];
+    history.append({ process: "nemesis", f: "fault", type: "invoke", kind, node: nodeName, faultId, atMs: invokeMs, ...(Object.keys(params).length ? { params } : {}) });
+    const shown = Object.keys(params).length ? ` ${JSON.stringify(params)}` : "";
+    this.lab.reporter.step(`fault: ${kind} on ${nodeName}${shown} — ${definition.describe}`);
     try {
-      const outcome = await definition.act({ node, kind: resolved.kind, boot });
+      let outcome;
+      if (definition.createsNode) {
+        outcome = await definition.create!({ name: nodeName, params, lab: this.lab });
+      } else {
+        const node = this.lab.node(nodeName);
+        const boot = this.lab.intruderNode(nodeName) ? ["keepalived"] : (nodeKind(resolved!.kind).spec(this.lab.topology, resolved!, new Map()).boot ?? []);
+        outcome = await definition.act!({ node, kind: resolved!.kind, boot, params, lab: this.lab });
+      }
       const doneMs = this.lab.clock.nowMs();
       // When it took effect, as the node or the engine timed it; kept within [invoke, done].
       const effectMs =
@@ -80,9 +99,10 @@ export class Nemesis {
   }
 
   /** Undo a fault with its healing counterpart (power-off → power-on, freeze → thaw, …). */
-  async heal(kind: FaultKind, nodeName: string): Promise<FaultResult> {
+  async heal(kind: FaultKind, nodeName: string, params: FaultParams = {}): Promise<FaultResult> {
     const heal = FAULTS.get(kind)?.heal;
     if (!heal) throw new LabError(`fault "${kind}" has no heal`);
-    return this.inject(heal, nodeName);
+    const accepted = FAULTS.get(heal)?.params ?? {};
+    return this.inject(heal, nodeName, Object.fromEntries(Object.entries(params).filter(([k]) => k in accepted)));
   }
 }

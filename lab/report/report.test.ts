@@ -62,6 +62,8 @@ describe("buildReport", () => {
       "vipEvents",
       "vrrpTransitions",
       "splitBrain",
+      "clientArp",
+      "garps",
       "requests",
       "figures",
     ]);

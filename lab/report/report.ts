@@ -96,6 +96,10 @@ export interface Report {
   vipEvents: ReportVipEvent[];
   vrrpTransitions: ReportVrrpTransition[];
   splitBrain: ReportSplitBrain[];
+  /** The client's ARP entry for each VIP over time: which MAC, so which node, its traffic went to. */
+  clientArp: Array<{ vip: string; mac: string | null; node: string | null; state: string; atMs: number }>;
+  /** Gratuitous ARPs for the VIPs seen on the wire (only with a client node). */
+  garps: Array<{ vip: string; mac: string; node: string | null; atMs: number }>;
   requests: ReportRequests;
   figures: Record<string, number | null>;
 }
@@ -147,6 +151,8 @@ export function buildReport(input: BuildReportInput): Report {
       .flatMap((vip) => splitBrainSpans(ops, vip))
       .sort((a, b) => a.fromMs - b.fromMs)
       .map((s) => ({ vip: s.vip, fromMs: t(s.fromMs), toMs: s.toMs === null ? null : t(s.toMs), nodes: s.nodes })),
+    clientArp: ops.flatMap((o) => (o.f === "arp" ? [{ vip: o.vip, mac: o.mac, node: o.node, state: o.state, atMs: t(o.atMs) }] : [])),
+    garps: ops.flatMap((o) => (o.f === "garp" ? [{ vip: o.vip, mac: o.mac, node: o.node, atMs: t(o.atMs) }] : [])),
     requests: reportRequests(ops),
     figures: Object.fromEntries(Object.entries(input.figures).map(([k, v]) => [k, reportFigure(k, v)])),
   };

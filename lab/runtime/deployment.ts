@@ -67,17 +67,45 @@ export class Deployment implements AsyncDisposable {
   readonly lab: string;
   readonly run: string;
   readonly network: LabNetwork;
-  readonly nodes: ReadonlyMap<string, LabNode>;
   readonly engine: Engine;
+  private readonly runLabels: RunLabels;
+  private readonly nodeMap: Map<string, LabNode>;
   private destroyed: Promise<Removed> | undefined;
 
   constructor(engine: Engine, run: RunLabels, network: LabNetwork, nodes: Map<string, LabNode>) {
     this.engine = engine;
     this.lab = run.lab;
     this.run = run.run;
+    this.runLabels = run;
     this.network = network;
-    this.nodes = nodes;
+    this.nodeMap = nodes;
     live.add(this);
+  }
+
+  get nodes(): ReadonlyMap<string, LabNode> {
+    return this.nodeMap;
+  }
+
+  /** Start one more node in this run (e.g. a rogue router joining the network), labelled like the rest. */
+  async addNode(spec: NodeSpec, options: { images?: ImageBuilder; bootTimeoutMs?: number } = {}): Promise<LabNode> {
+    if (this.nodeMap.has(spec.name)) throw new LabError(`Lab ${this.lab} already has a node "${spec.name}"`);
+    const image = await (options.images ?? new ImageBuilder(this.engine.docker, silentReporter)).ensure(spec.image);
+    const node = await startNode(this.engine, this.runLabels, this.network, spec, image);
+    try {
+      await waitForBoot(node, spec.boot ?? [], options.bootTimeoutMs ?? 30_000);
+    } catch (err) {
+      await node.remove().catch(() => undefined);
+      throw err;
+    }
+    this.nodeMap.set(spec.name, node);
+    return node;
+  }
+
+  /** Remove a node added with addNode (its container is gone afterwards). */
+  async removeNode(name: string): Promise<void> {
+    const node = this.node(name);
+    await node.remove();
+    this.nodeMap.delete(name);
   }
 
   node(name: string): LabNode {

@@ -45,3 +45,20 @@ describe("keepalived log lines", () => {
     expect(parseKeepalivedLine("1.5 Sat Nov 21 19:46:20 2026: Registering Kernel netlink reflector")?.kind).toBe("other");
   });
 });
+
+describe("neighbour lines", async () => {
+  const { parseNeighLine, parseArpPacket } = await import("./parse.ts");
+  it("parse reachable, stale, failed and deleted entries", () => {
+    expect(parseNeighLine("10.213.0.100 dev br-1a2b lladdr 02:42:0A:D5:00:0B REACHABLE")).toEqual({ deleted: false, ip: "10.213.0.100", mac: "02:42:0a:d5:00:0b", state: "REACHABLE" });
+    expect(parseNeighLine("10.213.0.100 lladdr 02:42:0a:d5:00:0c STALE")).toMatchObject({ mac: "02:42:0a:d5:00:0c", state: "STALE" });
+    expect(parseNeighLine("10.213.0.100 dev br-1a2b FAILED")).toEqual({ deleted: false, ip: "10.213.0.100", mac: null, state: "FAILED" });
+    expect(parseNeighLine("Deleted 10.213.0.100 dev br-1a2b lladdr 02:42:0a:d5:00:0b STALE")).toMatchObject({ deleted: true, state: "deleted" });
+    expect(parseNeighLine("fe80::1 dev br-1a2b lladdr 02:42:0a:d5:00:0b router STALE")).toBeUndefined();
+  });
+
+  it("parse gratuitous ARP requests seen by tcpdump", () => {
+    const p = parseArpPacket("1795290380.356927 20:31:12.123456 02:42:0a:d5:00:0b > ff:ff:ff:ff:ff:ff, ethertype ARP (0x0806), length 42: Request who-has 10.213.0.100 tell 10.213.0.100, length 28");
+    expect(p).toEqual({ stampUs: 1795290380356927, srcMac: "02:42:0a:d5:00:0b", kind: "request", ip: "10.213.0.100", senderIp: "10.213.0.100" });
+    expect(parseArpPacket("1.5 20:31:12.1 02:42:0a:d5:00:0c > 02:42:0a:d5:00:01, ethertype ARP (0x0806), length 42: Reply 10.213.0.12 is-at 02:42:0a:d5:00:0c, length 28")).toMatchObject({ kind: "reply", ip: "10.213.0.12" });
+  });
+});

@@ -49,6 +49,7 @@ const NOTABLE = [
   /Stopping/,
   /Script .* (failed|succeeded|timed out|now returning)/i,
   /Receive advertisement timeout/,
+  /send advert error/,
   /ip address associated with VRID .* not present/i,
   /bogus VRRP packet/i,
   /VRRP_Script.*/,
@@ -66,4 +67,55 @@ export function parseKeepalivedLine(line: string): KeepalivedLine | undefined {
   if (STOPPED.test(text)) return { kind: "stopped", stampUs, line: text };
   if (NOTABLE.some((r) => r.test(text))) return { kind: "notable", stampUs, line: text };
   return { kind: "other", stampUs, line: text };
+}
+
+export interface NeighLine {
+  deleted: boolean;
+  ip: string;
+  mac: string | null;
+  /** Last state word (REACHABLE, STALE, DELAY, PROBE, FAILED, INCOMPLETE, PERMANENT, NOARP), or "deleted". */
+  state: string;
+}
+
+/** One line of `ip monitor neigh` / `ip neigh show`: "[Deleted ]10.2.0.100 [dev br-x] [lladdr 02:42:..] STATE". */
+export function parseNeighLine(line: string): NeighLine | undefined {
+  const tokens = line.trim().split(/\s+/);
+  let deleted = false;
+  if (tokens[0] === "Deleted") {
+    deleted = true;
+    tokens.shift();
+  } else if (tokens[0] === "Miss") return undefined;
+  const ip = tokens[0];
+  if (!ip || !/^\d{1,3}(\.\d{1,3}){3}$/.test(ip)) return undefined;
+  const at = tokens.indexOf("lladdr");
+  const mac = at >= 0 ? (tokens[at + 1]?.toLowerCase() ?? null) : null;
+  const state = deleted ? "deleted" : (tokens.filter((t) => /^[A-Z]+$/.test(t)).at(-1) ?? "UNKNOWN");
+  return { deleted, ip, mac, state };
+}
+
+export interface ArpPacket {
+  stampUs: number;
+  srcMac: string;
+  kind: "request" | "reply";
+  /** The address asked about (request) or announced (reply). */
+  ip: string;
+  /** The sender's address. */
+  senderIp: string;
+}
+
+/**
+ * One stamped line of `tcpdump -l -n -e arp`, e.g.
+ * "<stamp> 20:31:12.123456 02:42:0a:d5:00:0b > ff:ff:ff:ff:ff:ff, ethertype ARP (0x0806), length 42: Request who-has 10.213.0.100 tell 10.213.0.100, length 28"
+ */
+export function parseArpPacket(line: string): ArpPacket | undefined {
+  const space = line.indexOf(" ");
+  const stampUs = parseEpochRealtime(line.slice(0, space));
+  if (stampUs === undefined) return undefined;
+  const mac = /([0-9a-f]{2}(?::[0-9a-f]{2}){5}) > /i.exec(line);
+  if (!mac) return undefined;
+  const req = /Request who-has (\d{1,3}(?:\.\d{1,3}){3})(?: \([^)]*\))? tell (\d{1,3}(?:\.\d{1,3}){3})/.exec(line);
+  if (req) return { stampUs, srcMac: mac[1]!.toLowerCase(), kind: "request", ip: req[1]!, senderIp: req[2]! };
+  const rep = /Reply (\d{1,3}(?:\.\d{1,3}){3}) is-at/.exec(line);
+  if (rep) return { stampUs, srcMac: mac[1]!.toLowerCase(), kind: "reply", ip: rep[1]!, senderIp: rep[1]! };
+  return undefined;
 }

@@ -1,0 +1,110 @@
+/**
+ * The client's view of the network. Two observers:
+ *
+ *  - ClientArpObserver: which MAC — and so which node — the client's neighbour table holds for each
+ *    VIP over time. The client stream runs on the host, whose side of the lab network is the lab's
+ *    bridge, so this is `ip monitor neigh` on that bridge, run by the lab's own process. Only possible
+ *    when the engine runs on this machine; otherwise it says why not, once, in the history.
+ *  - GarpObserver: gratuitous ARPs for the VIPs seen on the wire, from tcpdump on the client node.
+ */
+import { access } from "node:fs/promises";
+import { execa, type ResultPromise } from "execa";
+import type { History } from "../history/history.ts";
+import type { LabNode, LineStream } from "../runtime/node-container.ts";
+import { parseArpPacket, parseNeighLine } from "./parse.ts";
+
+export class ClientArpObserver {
+  private readonly history: History;
+  private readonly vips: ReadonlySet<string>;
+  private readonly nodeByMac: (mac: string) => Promise<string | null>;
+  private monitor: ResultPromise | undefined;
+  private readonly current = new Map<string, string | null>();
+  /** Why the view is unavailable, when it is. */
+  unavailable: string | undefined;
+
+  constructor(history: History, vips: Iterable<string>, nodeByMac: (mac: string) => Promise<string | null>) {
+    this.history = history;
+    this.vips = new Set(vips);
+    this.nodeByMac = nodeByMac;
+  }
+
+  /** Start watching the bridge; resolves once the current entries are recorded. */
+  async start(bridge: string, engineIsLocal: boolean): Promise<void> {
+    if (!engineIsLocal) return this.disable(`the engine is not on this machine, so its bridge ${bridge} cannot be watched`);
+    try {
+      await access(`/sys/class/net/${bridge}`);
+    } catch {
+      return this.disable(`bridge ${bridge} is not visible on this machine`);
+    }
+    const proc = execa("ip", ["-o", "monitor", "neigh", "dev", bridge], { buffer: false, reject: false });
+    this.monitor = proc;
+    proc.catch(() => undefined);
+    void (async () => {
+      try {
+        for await (const line of proc.iterable()) await this.take(String(line), "monitor");
+      } catch {
+        /* stopped */
+      }
+    })();
+    const snapshot = await execa("ip", ["-o", "neigh", "show", "dev", bridge], { reject: false });
+    if (snapshot.exitCode !== 0) return this.disable(`\`ip neigh show dev ${bridge}\` failed: ${snapshot.stderr}`);
+    for (const line of snapshot.stdout.split("\n")) await this.take(line, "snapshot");
+  }
+
+  /** The MAC the client holds for `vip` now, as last seen. */
+  macOf(vip: string): string | null | undefined {
+    return this.current.get(vip);
+  }
+
+  stop(): void {
+    this.monitor?.kill();
+    this.monitor = undefined;
+  }
+
+  private disable(reason: string): void {
+    this.unavailable = reason;
+    this.history.append({ process: "observer", f: "log", node: "client", daemon: "arp-observer", line: `client ARP view unavailable: ${reason}`, atMs: this.history.clock.nowMs() });
+  }
+
+  private async take(line: string, _source: "monitor" | "snapshot"): Promise<void> {
+    const atMs = this.history.clock.nowMs();
+    const n = parseNeighLine(line);
+    if (!n || !this.vips.has(n.ip)) return;
+    const mac = n.deleted || n.state === "FAILED" || n.state === "INCOMPLETE" ? null : n.mac;
+    if (this.current.has(n.ip) && this.current.get(n.ip) === mac) return;
+    this.current.set(n.ip, mac);
+    const node = mac ? await this.nodeByMac(mac) : null;
+    this.history.append({ process: "observer", f: "arp", vip: n.ip, mac, node, state: n.state, atMs });
+  }
+}
+
+export class GarpObserver {
+  private readonly history: History;
+  private readonly vips: ReadonlySet<string>;
+  private readonly nodeByMac: (mac: string) => Promise<string | null>;
+  private stream: LineStream | undefined;
+
+  constructor(history: History, vips: Iterable<string>, nodeByMac: (mac: string) => Promise<string | null>) {
+    this.history = history;
+    this.vips = new Set(vips);
+    this.nodeByMac = nodeByMac;
+  }
+
+  async start(client: LabNode): Promise<void> {
+    const stream = await client.stream(["sh", "-c", "exec tcpdump -l -n -e -i eth0 arp 2>/dev/null | lab-stamp"]);
+    this.stream = stream;
+    void (async () => {
+      for await (const line of stream.lines) {
+        const p = parseArpPacket(line);
+        // Gratuitous: the sender announces the address it asks about (or an unsolicited reply).
+        if (!p || !this.vips.has(p.ip) || p.senderIp !== p.ip) continue;
+        this.history.append({ process: "observer", f: "garp", vip: p.ip, mac: p.srcMac, node: await this.nodeByMac(p.srcMac), atMs: this.history.clock.fromEpochMicros(p.stampUs) });
+      }
+    })().catch(() => undefined);
+  }
+
+  stop(): void {
+    this.stream?.close();
+    this.stream = undefined;
+  }
+}
