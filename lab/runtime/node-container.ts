@@ -6,11 +6,13 @@
  * `LabNode` is the started node: exec with timeouts, streamed exec, and the power operations the
  * nemesis uses (power off = SIGKILL to every process, power on = boot again, freeze = cgroup freeze).
  */
+import { posix } from "node:path";
 import { PassThrough } from "node:stream";
 import { createInterface } from "node:readline";
 import type Dockerode from "dockerode";
 import { GenericContainer, type StartedTestContainer } from "testcontainers";
 import pTimeout from "p-timeout";
+import { extract } from "tar-stream";
 import { CommandError, LabError, WaitTimeoutError } from "../errors.ts";
 
 /** The only capabilities a node gets: VRRP needs raw sockets, the VIP and iptables need NET_ADMIN. */
@@ -46,6 +48,13 @@ export interface ExecOptions {
   check?: boolean;
   /** Exit codes that count as success besides 0 (e.g. 3 = "nothing to do" from labctl). */
   okExitCodes?: number[];
+}
+
+/** A file copied out of a node. */
+export interface NodeFileCopy {
+  /** Absolute path in the node. */
+  path: string;
+  content: Buffer;
 }
 
 export type PowerState = "running" | "off" | "frozen";
@@ -172,6 +181,42 @@ export class LabNode {
   /** Read a file from the node (used for logs and rendered configs). */
   async readFile(path: string, timeoutMs = 10_000): Promise<string> {
     return (await this.exec(["cat", path], { timeoutMs })).stdout;
+  }
+
+  /**
+   * Every regular file under `path` (a file or a folder) in the node, read through the engine's
+   * archive API (`docker cp`), which needs no process in the node: it works on a running, frozen or
+   * powered-off node alike. A path that does not exist gives no files.
+   */
+  async readTree(path: string, timeoutMs = 15_000): Promise<NodeFileCopy[]> {
+    const read = async (): Promise<NodeFileCopy[]> => {
+      let tar: NodeJS.ReadableStream;
+      try {
+        tar = await this.container.getArchive({ path });
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode === 404) return [];
+        throw err;
+      }
+      const files: NodeFileCopy[] = [];
+      const parent = posix.dirname(path);
+      const entries = extract();
+      (tar as unknown as import("node:stream").Readable).pipe(entries);
+      for await (const entry of entries) {
+        const chunks: Buffer[] = [];
+        for await (const chunk of entry) chunks.push(chunk as Buffer);
+        if (entry.header.type === "file") files.push({ path: posix.join(parent, entry.header.name), content: Buffer.concat(chunks) });
+      }
+      return files;
+    };
+    try {
+      return await pTimeout(read(), {
+        milliseconds: timeoutMs,
+        message: new WaitTimeoutError(`the engine's archive of ${path} on node ${this.name}`, timeoutMs),
+      });
+    } catch (err) {
+      if (err instanceof LabError) throw err;
+      throw new LabError(`Could not copy ${path} out of node ${this.name}: ${(err as Error).message}`, { cause: err });
+    }
   }
 
   async remove(): Promise<void> {

@@ -1,7 +1,8 @@
 /**
  * Running a scenario: start its lab, wait for the steady state, start the client streams, play the
  * fault schedule, stop, check the history, build the report. The lab is removed afterwards — also
- * when anything fails — unless `keep` is asked for.
+ * when anything fails — unless `keep` is asked for. With `store`, the run's evidence (history,
+ * report, page, configs, every daemon's log) is written to a run folder before the lab goes.
  */
 import { errorWindows, requestSummary } from "../checkers/requests.ts";
 import { runCheck, type CheckResult } from "../checkers/types.ts";
@@ -10,6 +11,7 @@ import type { Op } from "../history/ops.ts";
 import { startLab, type Lab } from "../lab.ts";
 import { buildReport, type Report } from "../report/report.ts";
 import { type Reporter, silentReporter } from "../report/reporter.ts";
+import { RunFolder } from "../report/run-folder.ts";
 import type { CheckContext, Scenario, ScenarioContext } from "./define.ts";
 import { instanceTiming } from "./timing.ts";
 
@@ -24,12 +26,19 @@ export interface RunScenarioOptions {
   /** Receives the scenario's narration (the demo prints it). */
   say?: (text: string) => void;
   lang?: "en" | "zh-CN";
+  /**
+   * Keep the run's evidence in a run folder (report/run-folder.ts): under `root`, else
+   * $FAILOVER_LAB_RUNS_DIR, else ./runs. Off unless asked for (the CLI asks).
+   */
+  store?: { root?: string } | false;
 }
 
 export interface ScenarioRun {
   report: Report;
   ops: Op[];
   lab: Lab;
+  /** The run folder, when `store` was asked for. */
+  folder?: RunFolder;
 }
 
 /** How long after the steady state the streams run before the first fault, and after the last step. */
@@ -40,7 +49,14 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
   reporter.step(`Scenario ${scenario.name}: ${scenario.title}`);
   const lab = await startLab(scenario.topology, { reporter, keep: options.keep ?? false, ...(options.name ? { name: options.name } : {}) });
   let keep = false;
+  let folder: RunFolder | undefined;
+  let report: Report | undefined;
+  let failure: unknown;
   try {
+    if (options.store) {
+      folder = await RunFolder.create(scenario.name, options.store.root ? { root: options.store.root } : {});
+      reporter.step(`Run folder: ${folder.path}`);
+    }
     options.onLab?.(lab);
     const remembered = new Map<string, unknown>();
     const vip = lab.instance().vips[0]!;
@@ -104,7 +120,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       const c = checks.find((x) => x.name === checkName);
       figures[figure] = typeof c?.measured === "number" ? c.measured : null;
     }
-    const report = buildReport({
+    report = buildReport({
       scenario: scenario.name,
       description: scenario.description,
       startedAt: lab.clock.startedAt,
@@ -114,10 +130,38 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       figures: { ...defaultFigures(ops), ...figures },
     });
     keep = options.keep ?? false;
-    return { report, ops, lab };
+    return { report, ops, lab, ...(folder ? { folder } : {}) };
+  } catch (err) {
+    failure = err;
+    throw err;
   } finally {
+    if (folder) await saveEvidence(folder, lab, reporter, report, failure);
     if (keep) await lab.detach();
     else await lab.stop();
+  }
+}
+
+/**
+ * Write the run folder while the lab's containers still exist (a powered-off node's logs are read
+ * through the engine's archive API, which needs no process in it). Never throws: a run's own
+ * outcome or error is what the caller must see; problems are listed in run.json and warned about.
+ */
+async function saveEvidence(folder: RunFolder, lab: Lab, reporter: Reporter, report: Report | undefined, error: unknown): Promise<void> {
+  reporter.step(`Saving the run's history, report, configs and daemon logs in ${folder.path}`);
+  try {
+    const { renderHtmlReport } = await import("../report/html.ts");
+    const manifest = await folder.saveEvidence({
+      ops: lab.history.ops(),
+      report,
+      ...(error !== undefined ? { error } : {}),
+      configs: new Map(lab.topology.nodes.map((n) => [n.name, lab.filesOf(n.name)])),
+      nodes: [...lab.deployment.nodes.values()],
+      lab: { name: lab.name, run: lab.deployment.run },
+      renderHtml: (r, ops) => renderHtmlReport(r, ops),
+    });
+    for (const p of manifest.problems) reporter.warn(`run folder: ${p}`);
+  } catch (err) {
+    reporter.warn(`could not write the run folder ${folder.path}: ${(err as Error).message}`);
   }
 }
 
