@@ -22,17 +22,25 @@ export interface ConsoleReporterOptions {
   /** Show detail lines (build output). */
   verbose?: boolean;
   stream?: NodeJS.WritableStream;
+  /** A live status line on the same screen: lines are printed around it (see live/status-line.ts). */
+  status?: { print(stream: NodeJS.WritableStream, text: string): void };
 }
 
 export class ConsoleReporter implements Reporter {
   private readonly verbose: boolean;
-  private readonly out: NodeJS.WritableStream;
+  private readonly stream: NodeJS.WritableStream;
+  private readonly status: ConsoleReporterOptions["status"];
   private readonly origin = process.hrtime.bigint();
 
   constructor(options: ConsoleReporterOptions = {}) {
     this.verbose = options.verbose ?? false;
-    this.out = options.stream ?? process.stderr;
+    this.stream = options.stream ?? process.stderr;
+    this.status = options.status;
   }
+
+  private readonly out = {
+    write: (text: string) => (this.status ? this.status.print(this.stream, text) : this.stream.write(text)),
+  };
 
   private stamp(): string {
     const s = Number(process.hrtime.bigint() - this.origin) / 1e9;
