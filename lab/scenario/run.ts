@@ -83,7 +83,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       lab,
       vip,
       timing,
-      fault: (kind, node) => lab.nemesis.inject(kind, node),
+      fault: (kind, node, params) => lab.nemesis.inject(kind, node, params),
       sleep,
       note: (label) => lab.note(label),
       remember: (key, value) => remembered.set(key, value),
