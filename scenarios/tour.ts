@@ -12,6 +12,7 @@ import { ownerIs } from "../lab/checkers/vip.ts";
 import { type Lang, messages, type StepFigures } from "../lab/demo/messages.ts";
 import type { FaultResult } from "../lab/nemesis/nemesis.ts";
 import { DEFAULT_CHECK_SCRIPT } from "../lab/topology/validate.ts";
+import type { Op } from "../lab/history/ops.ts";
 import { expectedPreemption, expectedSilentFailover, expectedTrackScriptFailover, masterDownIntervalMs, type ExpectedWindow } from "../lab/protocol/vrrp-timing.ts";
 import { defineScenario, type ScenarioContext } from "../lab/scenario/define.ts";
 import type { InstanceTiming } from "../lab/scenario/timing.ts";
@@ -19,33 +20,82 @@ import { keepalivedStartAfter } from "./lib/boot.ts";
 
 type StepKind = keyof (typeof messages extends (l: Lang) => infer M ? M : never)["steps"];
 
-/** Windows of each step, from the protocol. */
-function windows(t: InstanceTiming) {
-  const script = DEFAULT_CHECK_SCRIPT;
-  return {
-    "kill-nginx": expectedTrackScriptFailover({ ...t, intervalMs: script.interval * 1000, fall: script.fall, weight: script.weight })!,
-    // nginx back: `rise` passing runs (within one interval more), then lb1 preempts after its Master_Down_Interval.
-    "start-nginx": expectedPreemption({ ...t, backupPriority: t.masterPriority, bootMs: script.rise * script.interval * 1000 }),
-    "power-off": expectedSilentFailover(t),
-  } satisfies Partial<Record<StepKind, ExpectedWindow>>;
+/**
+ * One step of the tour: a fault aimed at a node, who must hold the VIP afterwards, the protocol's
+ * window for it, and the check the report carries. The demo announces `before` and explains `after`
+ * from lab/demo/messages.ts (`steps[kind]`, in every language).
+ *
+ * HOOK — the split-brain step (issue 4's `block-vrrp` fault: firewall VRRP, both nodes MASTER, then
+ * heal) goes into TOUR_STEPS after "power-on": add its words under `steps` in messages.ts (en and
+ * zh-CN), an entry here whose `settlesOn` names the node that must hold the VIP once healed, and
+ * its check (e.g. the splitBrain checker expecting one span).
+ */
+export interface TourStep {
+  kind: StepKind;
+  /** The node the fault is aimed at. */
+  target(t: InstanceTiming): string;
+  /** The node that must hold the VIP alone before the step is over. */
+  settlesOn(t: InstanceTiming): string;
+  /** The protocol's window for the move, from the fault's effect (needs the history for boot times). */
+  expected(t: InstanceTiming, ops: readonly Op[], fault: FaultResult): ExpectedWindow;
+  /** What the report checks about this step. */
+  check(c: { vip: string; t: InstanceTiming; fault: FaultResult; expected: ExpectedWindow }): Checker;
 }
 
-async function step(ctx: ScenarioContext, kind: StepKind, node: string, waitFor: string, expected: (r: FaultResult) => ExpectedWindow): Promise<FaultResult> {
-  const m = messages(ctx.lang).steps[kind];
+const script = DEFAULT_CHECK_SCRIPT;
+const master = (t: InstanceTiming) => t.master;
+const backup = (t: InstanceTiming) => t.backup;
+
+export const TOUR_STEPS: TourStep[] = [
+  {
+    kind: "kill-nginx",
+    target: master,
+    settlesOn: backup,
+    expected: (t) => expectedTrackScriptFailover({ ...t, intervalMs: script.interval * 1000, fall: script.fall, weight: script.weight })!,
+    check: ({ vip, t, fault, expected }) =>
+      migrationTime({ name: "kill-nginx-failover", vip, fault: { faultId: fault.faultId }, anchor: "effect", from: t.master, to: t.backup, expected }),
+  },
+  {
+    kind: "start-nginx",
+    target: master,
+    settlesOn: master,
+    // nginx back: `rise` passing runs (within one interval more), then the master preempts after its Master_Down_Interval.
+    expected: (t) => expectedPreemption({ ...t, backupPriority: t.masterPriority, bootMs: script.rise * script.interval * 1000 }),
+    check: ({ vip, t, fault, expected }) => preemption({ name: "nginx-back-preempts", vip, node: t.master, recovery: { faultId: fault.faultId }, anchor: "effect", expected }),
+  },
+  {
+    kind: "power-off",
+    target: master,
+    settlesOn: backup,
+    expected: (t) => expectedSilentFailover(t),
+    check: ({ vip, t, fault, expected }) =>
+      migrationTime({ name: "power-off-failover", vip, fault: { faultId: fault.faultId }, anchor: "effect", from: t.master, to: t.backup, expected }),
+  },
+  {
+    kind: "power-on",
+    target: master,
+    settlesOn: master,
+    expected: (t, ops, on) => expectedPreemption({ ...t, backupPriority: t.masterPriority, bootMs: keepalivedStartAfter(ops, t.master, on.effectMs) ?? masterDownIntervalMs(t) }),
+    check: ({ vip, t, fault, expected }) => preemption({ name: "power-on-preempts", vip, node: t.master, recovery: { faultId: fault.faultId }, anchor: "effect", expected }),
+  },
+];
+
+async function play(ctx: ScenarioContext, step: TourStep): Promise<void> {
+  const m = messages(ctx.lang).steps[step.kind];
   const t = ctx.timing();
+  const node = step.target(t);
   const other = node === t.master ? t.backup : t.master;
   const base = { vip: ctx.vip, from: node, to: other, formula: "", minMs: 0, maxMs: 0, measuredMs: null, failed: 0 } satisfies StepFigures;
   ctx.say(m.before(base));
-  const fault = await ctx.fault(kind, node);
-  const heldAt = await ctx.lab.waitForVip(ctx.vip, waitFor, 30_000);
+  const fault = await ctx.fault(step.kind, node);
+  const heldAt = await ctx.lab.waitForVip(ctx.vip, step.settlesOn(t), 30_000);
   await ctx.sleep(1000);
-  const window = expected(fault);
   const ops = ctx.lab.history.ops();
+  const window = step.expected(t, ops, fault);
   const failed = requestOps(ops).filter((r) => r.atMs >= fault.invokeMs && isFailed(r)).length;
   const measured = heldAt - fault.effectMs;
   ctx.say(`${m.after({ ...base, measuredMs: measured, minMs: window.minMs, maxMs: window.maxMs, formula: window.formula, failed })} — ${messages(ctx.lang).verdict(measured >= window.minMs && measured <= window.maxMs)}`);
-  ctx.remember(kind, fault);
-  return fault;
+  ctx.remember(step.kind, fault);
 }
 
 export default defineScenario({
@@ -59,34 +109,17 @@ export default defineScenario({
   async run(ctx) {
     const m = messages(ctx.lang);
     ctx.say(m.steady(ctx.vip, ctx.lab.currentOwner(ctx.vip) ?? "?"));
-    const t = ctx.timing();
-    const w = windows(t);
-    await step(ctx, "kill-nginx", t.master, t.backup, () => w["kill-nginx"]);
-    await step(ctx, "start-nginx", t.master, t.master, () => w["start-nginx"]);
-    await step(ctx, "power-off", t.master, t.backup, () => w["power-off"]);
-    await step(ctx, "power-on", t.master, t.master, (on) => {
-      const boot = keepalivedStartAfter(ctx.lab.history.ops(), t.master, on.effectMs) ?? 0;
-      return expectedPreemption({ ...t, backupPriority: t.masterPriority, bootMs: boot });
-    });
-    const ops = ctx.lab.history.ops();
-    const reqs = requestOps(ops);
+    for (const step of TOUR_STEPS) await play(ctx, step);
+    const reqs = requestOps(ctx.lab.history.ops());
     ctx.say(m.done(reqs.filter(isFailed).length, reqs.length));
   },
   checks({ vip, timing, recall, ops }) {
     const t = timing();
-    const w = windows(t);
-    const kill = recall<FaultResult>("kill-nginx");
-    const start = recall<FaultResult>("start-nginx");
-    const off = recall<FaultResult>("power-off");
-    const on = recall<FaultResult>("power-on");
-    const boot = keepalivedStartAfter(ops, t.master, on.effectMs) ?? masterDownIntervalMs(t);
-    const checks: Checker[] = [
-      migrationTime({ name: "kill-nginx-failover", vip, fault: { faultId: kill.faultId }, anchor: "effect", from: t.master, to: t.backup, expected: w["kill-nginx"] }),
-      preemption({ name: "nginx-back-preempts", vip, node: t.master, recovery: { faultId: start.faultId }, anchor: "effect", expected: w["start-nginx"] }),
-      migrationTime({ name: "power-off-failover", vip, fault: { faultId: off.faultId }, anchor: "effect", from: t.master, to: t.backup, expected: w["power-off"] }),
-      preemption({ name: "power-on-preempts", vip, node: t.master, recovery: { faultId: on.faultId }, anchor: "effect", expected: expectedPreemption({ ...t, backupPriority: t.masterPriority, bootMs: boot }) }),
-      ownerIs({ name: "owner-at-end", vip, node: t.master, at: "end" }),
-    ];
+    const checks: Checker[] = TOUR_STEPS.map((step) => {
+      const fault = recall<FaultResult>(step.kind);
+      return step.check({ vip, t, fault, expected: step.expected(t, ops, fault) });
+    });
+    checks.push(ownerIs({ name: "owner-at-end", vip, node: t.master, at: "end" }));
     return checks;
   },
   figures: { killNginxFailoverMs: "kill-nginx-failover", powerOffFailoverMs: "power-off-failover", preemptionMs: "power-on-preempts" },

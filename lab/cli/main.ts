@@ -1,19 +1,17 @@
 /**
  * The command line: each command parses its flags and calls the library; nothing else lives here.
  */
+import { fileURLToPath } from "node:url";
 import { Command } from "commander";
+import { DEFAULT_WEB_VIEW_PORT } from "../live/web-view.ts";
 import { formatChecks, runDoctor } from "../doctor/doctor.ts";
 import { ConsoleReporter, silentReporter } from "../report/reporter.ts";
 import { removeResources } from "../runtime/cleanup.ts";
 import { connectEngine } from "../runtime/engine.ts";
 import { ImageBuilder, pruneImages } from "../runtime/images.ts";
-import { writeFile } from "node:fs/promises";
 import { type Lab, prepareTopology, startLab } from "../lab.ts";
-import { formatChecksTable } from "../report/checks-table.ts";
-import { formatTimeline } from "../report/timeline-text.ts";
-import { reportExitCode } from "../report/report.ts";
 import { loadScenario, scenarioNames } from "../scenario/catalog.ts";
-import { runScenario } from "../scenario/run.ts";
+import { parseOutputMode, parsePort, runScenarioCommand } from "./scenario-command.ts";
 import { EXIT, exitCodeFor, printError } from "./exit.ts";
 import { installInterruptHandlers, setActivity } from "./interrupt.ts";
 
@@ -82,49 +80,72 @@ program
     else process.stdout.write(`removed ${what}: ${removed.containers.length} container(s) [${removed.containers.join(", ")}], ${removed.networks.length} network(s) [${removed.networks.join(", ")}]\n`);
   });
 
-program
-  .command("run")
-  .description("run a scenario against real containers and check what happened (exit 0 pass, 1 a check failed, 2 bad input or environment)")
-  .argument("[scenario]", "scenario name (see `failover-lab run --list`) or path of a scenario .ts file")
-  .option("--list", "list the scenarios")
-  .option("--json <file>", "write the report (JSON) to this file")
-  .option("--keep", "leave the lab up afterwards (remove it with `failover-lab down <lab>`)")
-  .action(async (name: string | undefined, opts: { list?: boolean; json?: string; keep?: boolean }) => {
-    if (opts.list || !name) {
-      for (const n of await scenarioNames()) process.stdout.write(`${n.padEnd(16)} ${(await loadScenario(n)).title}\n`);
-      if (!name && !opts.list) process.exitCode = EXIT.badInput;
-      return;
-    }
-    const scenario = await loadScenario(name);
-    setActivity(`scenario ${scenario.name}`);
-    const { report } = await runScenario(scenario, { reporter: reporter(), keep: opts.keep ?? false });
-    if (opts.json) await writeFile(opts.json, `${JSON.stringify(report, null, 2)}\n`);
-    if (!program.opts<{ quiet?: boolean }>().quiet) process.stdout.write(`\nWhat happened (seconds since the lab started):\n${formatTimeline(report)}\n\n`);
-    process.stdout.write(`${formatChecksTable(report)}\n`);
-    if (opts.keep) process.stdout.write(`lab ${scenario.topology.name} is still up; remove it with \`failover-lab down ${scenario.topology.name}\`\n`);
-    process.exitCode = reportExitCode(report);
-  });
+const addViewOptions = (c: Command) =>
+  c
+    .option("--json <file>", "also write the report (JSON) to this file")
+    .option("--output <mode>", "text (default), json (stdout: the report only) or jsonl (stdout: every op as it happens, then the report)", "text")
+    .option("--runs-dir <dir>", "keep the run folder under this folder (default: $FAILOVER_LAB_RUNS_DIR, else ./runs)")
+    .option("--no-store", "do not write a run folder")
+    .option("--web", "serve the live view on 127.0.0.1 while the run lasts")
+    .option("--port <n>", "port of the live view (0: any free one)", String(DEFAULT_WEB_VIEW_PORT));
 
-program
-  .command("demo")
-  .description("the teaching tour on the default topology: kill nginx, restart it, power the master off and on — each step explained")
-  .option("--lang <lang>", "en or zh-CN (Simplified Chinese)", "en")
-  .option("--json <file>", "write the report (JSON) to this file")
-  .action(async (opts: { lang: string; json?: string }) => {
-    if (opts.lang !== "en" && opts.lang !== "zh-CN") {
-      program.error(`--lang must be en or zh-CN, got ${JSON.stringify(opts.lang)}`, { exitCode: EXIT.badInput });
-    }
-    const lang = opts.lang as "en" | "zh-CN";
-    const { messages } = await import("../demo/messages.ts");
-    setActivity("demo");
-    const say = (text: string) => process.stdout.write(`\n▶ ${text}\n`);
-    say(messages(lang).title);
-    say(messages(lang).starting("demo"));
-    const { report } = await runScenario(await loadScenario("tour"), { reporter: reporter(), say, lang });
-    if (opts.json) await writeFile(opts.json, `${JSON.stringify(report, null, 2)}\n`);
-    process.stdout.write(`\n${formatTimeline(report)}\n\n${formatChecksTable(report)}\n`);
-    process.exitCode = reportExitCode(report);
-  });
+interface ViewFlags {
+  json?: string;
+  output: string;
+  runsDir?: string;
+  store: boolean;
+  web?: boolean;
+  port: string;
+}
+
+function viewOptions(opts: ViewFlags) {
+  const o = program.opts<{ quiet?: boolean; verbose?: boolean }>();
+  return {
+    output: parseOutputMode(opts.output),
+    quiet: o.quiet ?? false,
+    verbose: o.verbose ?? false,
+    store: opts.store,
+    runsDir: opts.runsDir,
+    webPort: opts.web ? parsePort(opts.port) : undefined,
+    jsonFile: opts.json,
+  };
+}
+
+addViewOptions(
+  program
+    .command("run")
+    .description("run a scenario against real containers and check what happened (exit 0 pass, 1 a check failed, 2 bad input or environment)")
+    .argument("[scenario]", "scenario name (see `failover-lab run --list`) or path of a scenario .ts file")
+    .option("--list", "list the scenarios")
+    .option("--keep", "leave the lab up afterwards (remove it with `failover-lab down <lab>`)"),
+).action(async (name: string | undefined, opts: ViewFlags & { list?: boolean; keep?: boolean }) => {
+  if (opts.list || !name) {
+    for (const n of await scenarioNames()) process.stdout.write(`${n.padEnd(16)} ${(await loadScenario(n)).title}\n`);
+    if (!name && !opts.list) process.exitCode = EXIT.badInput;
+    return;
+  }
+  const views = viewOptions(opts);
+  const scenario = await loadScenario(name);
+  setActivity(`scenario ${scenario.name}`);
+  const { exitCode } = await runScenarioCommand({ ...views, scenario, keep: opts.keep ?? false, narrate: false, lang: "en" });
+  if (opts.keep && views.output === "text") process.stdout.write(`lab ${scenario.topology.name} is still up; remove it with \`failover-lab down ${scenario.topology.name}\`\n`);
+  process.exitCode = exitCode;
+});
+
+addViewOptions(
+  program
+    .command("demo")
+    .description("the teaching tour on the default topology: kill nginx, restart it, power the master off and on — each step explained; ends with the HTML report")
+    .option("--lang <lang>", "en or zh-CN (Simplified Chinese)", "en"),
+).action(async (opts: ViewFlags & { lang: string }) => {
+  if (opts.lang !== "en" && opts.lang !== "zh-CN") {
+    program.error(`--lang must be en or zh-CN, got ${JSON.stringify(opts.lang)}`, { exitCode: EXIT.badInput });
+  }
+  const views = viewOptions(opts);
+  setActivity("demo");
+  const { exitCode } = await runScenarioCommand({ ...views, scenario: await loadScenario("tour"), narrate: true, lang: opts.lang as "en" | "zh-CN" });
+  process.exitCode = exitCode;
+});
 
 program
   .command("up")
@@ -153,6 +174,24 @@ program
       if (opts.node && node !== opts.node) continue;
       for (const f of list ?? []) process.stdout.write(`# ==> ${node}:${f.path} <==\n${f.content}\n`);
     }
+  });
+
+program
+  .command("compose")
+  .description("write docker-compose.yml and the configs it mounts (compose/) for the default topology, from what the lab renders")
+  .option("--dir <dir>", "where to write them (default: the project's root)")
+  .option("--check", "write nothing; exit 1 when the files there differ from what the lab renders")
+  .action(async (opts: { dir?: string; check?: boolean }) => {
+    const { staleCompose, writeCompose } = await import("../compose/compose.ts");
+    const dir = opts.dir ?? fileURLToPath(new URL("../../", import.meta.url));
+    if (opts.check) {
+      const stale = await staleCompose(dir);
+      process.stdout.write(stale.length ? `out of date in ${dir}: ${stale.join(", ")}; run \`failover-lab compose\`\n` : `docker-compose.yml and compose/ in ${dir} are up to date\n`);
+      process.exitCode = stale.length ? EXIT.checkFailed : EXIT.ok;
+      return;
+    }
+    const written = await writeCompose(dir);
+    process.stdout.write(`wrote ${written.length} files in ${dir}: ${written.join(", ")}\n`);
   });
 
 installInterruptHandlers();

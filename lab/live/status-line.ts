@@ -23,7 +23,7 @@ export class StatusLine {
 
   /** Width of the terminal. */
   get columns(): number {
-    return this.tty.columns ?? 120;
+    return this.tty.columns || 120; // a pseudo-terminal without a size says 0
   }
 
   get active(): boolean {

@@ -135,7 +135,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     failure = err;
     throw err;
   } finally {
-    if (folder) await saveEvidence(folder, lab, reporter, report, failure);
+    if (folder) await saveEvidence(folder, lab, reporter, report, failure, options.lang ?? "en");
     if (keep) await lab.detach();
     else await lab.stop();
   }
@@ -146,7 +146,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
  * through the engine's archive API, which needs no process in it). Never throws: a run's own
  * outcome or error is what the caller must see; problems are listed in run.json and warned about.
  */
-async function saveEvidence(folder: RunFolder, lab: Lab, reporter: Reporter, report: Report | undefined, error: unknown): Promise<void> {
+async function saveEvidence(folder: RunFolder, lab: Lab, reporter: Reporter, report: Report | undefined, error: unknown, lang: "en" | "zh-CN"): Promise<void> {
   reporter.step(`Saving the run's history, report, configs and daemon logs in ${folder.path}`);
   try {
     const { renderHtmlReport } = await import("../report/html.ts");
@@ -157,7 +157,7 @@ async function saveEvidence(folder: RunFolder, lab: Lab, reporter: Reporter, rep
       configs: new Map(lab.topology.nodes.map((n) => [n.name, lab.filesOf(n.name)])),
       nodes: [...lab.deployment.nodes.values()],
       lab: { name: lab.name, run: lab.deployment.run },
-      renderHtml: (r, ops) => renderHtmlReport(r, ops),
+      renderHtml: (r, ops) => renderHtmlReport(r, ops, { lang }),
     });
     for (const p of manifest.problems) reporter.warn(`run folder: ${p}`);
   } catch (err) {
