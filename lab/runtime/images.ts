@@ -137,7 +137,7 @@ export class ImageBuilder {
     }
     const hash = await this.hashFor(name, parentIdentity);
     const tag = tagFor(name, hash);
-    if (await this.exists(tag)) return tag;
+    if (await this.exists(tag)) return this.tagLatest(name, tag);
 
     const dir = join(this.imagesDir, name);
     const files = (await listFiles(dir)).map((f) => relative(dir, f));
@@ -176,6 +176,19 @@ export class ImageBuilder {
       );
     });
     this.reporter.step(`Built ${tag} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    return this.tagLatest(name, tag);
+  }
+
+  /**
+   * Also tag the image `failover-lab/<name>:latest`, a stable name for people and for the compose
+   * file (docker-compose.yml); the lab itself only ever uses the content-hash tag.
+   */
+  private async tagLatest(name: string, tag: string): Promise<string> {
+    try {
+      await this.docker.getImage(tag).tag({ repo: `failover-lab/${name}`, tag: "latest" });
+    } catch (err) {
+      throw new LabError(`Could not tag ${tag} as failover-lab/${name}:latest: ${(err as Error).message}`, { cause: err });
+    }
     return tag;
   }
 
