@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Set up a fresh machine (engine, Node, dependencies) and run the whole test suite: `npm test`.
+# Set up a fresh machine (engine, Node, dependencies, and the tests' tools: Debian's chromium for the
+# report and live-view pages, docker-compose for docker-compose.yml) and run the whole test suite: `npm test`.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+bash scripts/ensure-browser.sh
+bash scripts/ensure-compose.sh
 npm test "$@"
