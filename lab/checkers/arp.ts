@@ -53,12 +53,14 @@ export interface StaleArpOptions {
   /** The longest tolerated span (e.g. the observation slack: the new owner's gratuitous ARPs should repoint clients at once). */
   maxMs: number;
   fromMs?: number;
+  /** How the bound was derived, for the report. */
+  expectedText?: string;
   name?: string;
 }
 
 /** measured = total ms the client pointed at a node without the VIP while another held it; fail when a span is longer than maxMs. */
 export function staleArp(options: StaleArpOptions): Checker {
-  const expected = `the client never points at a node without ${options.vip} for more than ${options.maxMs} ms while another node holds it`;
+  const expected = `the client never points at a node without ${options.vip} for more than ${options.maxMs} ms while another node holds it${options.expectedText ? ` (${options.expectedText})` : ""}`;
   return (ops) =>
     runCheck(
       options.name ?? `stale-arp(${options.vip})`,

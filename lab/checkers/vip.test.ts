@@ -173,3 +173,14 @@ describe("vipMoves", () => {
     expect(vipMoves({ vip: VIP, fromMs: 10, toMs: 5 })(flapping).verdict).toBe("unknown");
   });
 });
+
+describe("splitBrain in a window", async () => {
+  const { splitBrain } = await import("./vip.ts");
+  const { acquired, history, released, VIP } = await import("./test-history.ts");
+  it("ignores spans outside the window and clips the others", () => {
+    const ops = history(acquired(0, "lb2"), acquired(5, "lb1"), released(12, "lb2"), acquired(100, "lb2"), released(400, "lb2"));
+    expect(splitBrain({ vip: VIP, expected: false, fromMs: 50 })(ops)).toMatchObject({ verdict: "fail", measured: 300 });
+    expect(splitBrain({ vip: VIP, expected: false, fromMs: 20, toMs: 90 })(ops)).toMatchObject({ verdict: "pass", measured: 0 });
+    expect(splitBrain({ vip: VIP, expected: true, fromMs: 150, toMs: 250 })(ops)).toMatchObject({ verdict: "pass", measured: 100 });
+  });
+});

@@ -213,15 +213,20 @@ export interface SplitBrainOptions {
 export function splitBrain(options: SplitBrainOptions): Checker {
   const { vip } = options;
   const name = options.name ?? `split-brain(${vip})`;
+  const from = options.fromMs ?? -Infinity;
+  const to = options.toMs ?? Infinity;
+  const within = options.fromMs !== undefined || options.toMs !== undefined ? ` in [${options.fromMs ?? "start"}, ${options.toMs ?? "end"}) ms` : "";
   const expected = options.expected
-    ? `at least one span with ≥ 2 nodes holding ${vip}`
-    : `never ≥ 2 nodes holding ${vip} at once`;
+    ? `at least one span with ≥ 2 nodes holding ${vip}${within}`
+    : `never ≥ 2 nodes holding ${vip} at once${within}`;
   return (ops) =>
     runCheck(
       name,
       () => {
-        const end = historyEndMs(ops);
-        const spans = splitBrainSpans(ops, vip);
+        const end = Math.min(historyEndMs(ops), to);
+        const spans = splitBrainSpans(ops, vip)
+          .filter((s) => (s.toMs ?? Infinity) > from && s.fromMs < to)
+          .map((s) => ({ ...s, fromMs: Math.max(s.fromMs, from), toMs: s.toMs === null ? (Number.isFinite(to) ? to : null) : Math.min(s.toMs, to) }));
         const total = sum(spans.map((s) => (s.toMs ?? Math.max(end, s.fromMs)) - s.fromMs));
         const seen = spans.length > 0;
         return {

@@ -5,6 +5,7 @@
  * sends a packet anywhere but between the lab's own nodes.
  */
 import { LabError } from "../errors.ts";
+import { parseEpochRealtime } from "../history/clock.ts";
 import { formatIpv4, nthAddress } from "../ipv4.ts";
 import type { Lab } from "../lab.ts";
 import { HOST_SYSCTLS } from "../nodes/kind.ts";
@@ -14,25 +15,48 @@ import { type FaultOutcome, type FaultParams, registerFault } from "./faults.ts"
 
 const VRRP_GROUP = "224.0.0.18";
 
-/** Insert DROP rules tagged `fl:<tag>`; each rule is [chain, ...match]. */
-async function drop(node: LabNode, tag: string, rules: string[][]): Promise<void> {
-  for (const [chain, ...match] of rules) {
-    await node.exec(["iptables", "-w", "-I", chain!, ...match, "-m", "comment", "--comment", `fl:${tag}`, "-j", "DROP"]);
-  }
+/**
+ * Run `iptables <args>` in the node and return when it took effect there: the node's clock just
+ * before the rule changed (epoch µs; the earliest the change can have acted, as labctl stamps its
+ * signals). The arguments are passed as positional parameters, never as script text.
+ */
+async function iptables(node: LabNode, args: string[]): Promise<number | undefined> {
+  const r = await node.exec(["bash", "-c", 'echo "$EPOCHREALTIME"; exec iptables -w "$@"', "iptables", ...args]);
+  return parseEpochRealtime(r.stdout.trim().split("\n")[0] ?? "");
 }
 
-/** Remove every rule tagged `fl:<tag>` from every running node; returns what was removed, per node. */
-async function clear(lab: Lab, tag: string): Promise<string[]> {
+/** Insert DROP rules tagged `fl:<tag>`; each rule is [chain, ...match]. Returns when the last took effect. */
+async function drop(node: LabNode, tag: string, rules: string[][]): Promise<number | undefined> {
+  let effect: number | undefined;
+  for (const [chain, ...match] of rules) {
+    effect = await iptables(node, ["-I", chain!, ...match, "-m", "comment", "--comment", `fl:${tag}`, "-j", "DROP"]);
+  }
+  return effect;
+}
+
+/** Remove every rule tagged `fl:<tag>` from every running node: what was removed, and when the last went. */
+async function clear(lab: Lab, tag: string): Promise<{ removed: string[]; effect: number | undefined }> {
   const removed: string[] = [];
+  let effect: number | undefined;
   for (const [name, node] of lab.deployment.nodes) {
     if ((await node.powerState()) !== "running") continue;
     const rules = (await node.exec(["iptables", "-w", "-S"])).stdout.split("\n").filter((l) => l.includes(`fl:${tag}`) && l.startsWith("-A "));
     for (const rule of rules) {
-      await node.exec(["iptables", "-w", "-D", ...ruleArgs(rule.slice(3))]);
+      effect = (await iptables(node, ["-D", ...ruleArgs(rule.slice(3))])) ?? effect;
       removed.push(`${name}: ${rule.slice(3)}`);
     }
   }
-  return removed;
+  return { removed, effect };
+}
+
+/** An `ok` outcome with the effect time, when known. */
+function done(detail: string, effect: number | undefined): FaultOutcome {
+  return { type: "ok", detail, ...(effect !== undefined ? { effectAtEpochUs: effect } : {}) };
+}
+
+/** The outcome of a heal that removed `tag` rules. */
+function cleared(result: { removed: string[]; effect: number | undefined }, nothing: string): FaultOutcome {
+  return result.removed.length ? done(`removed ${result.removed.join("; ")}`, result.effect) : { type: "info", detail: `nothing to do: ${nothing}` };
 }
 
 /** The words of a rule as `iptables -S` prints it (quoted words unquoted). */
@@ -77,21 +101,22 @@ registerFault({
     const peer = params.peer === undefined ? undefined : String(params.peer);
     const mcast = param(params, "multicastOnly", false) ? ["-d", VRRP_GROUP] : [];
     const said: string[] = [];
+    let effect: number | undefined;
     if (direction === "in" || direction === "both") {
-      await drop(node, "block-vrrp", [["INPUT", "-p", "vrrp", ...(peer ? ["-s", addressOf(lab, peer)] : []), ...mcast]]);
+      effect = await drop(node, "block-vrrp", [["INPUT", "-p", "vrrp", ...(peer ? ["-s", addressOf(lab, peer)] : []), ...mcast]]);
       said.push(`${node.name} drops ${mcast.length ? "multicast " : ""}VRRP from ${peer ?? "everyone"}`);
     }
     if (direction === "out" || direction === "both") {
       if (peer) {
         // A multicast advert has no per-peer destination to filter on: the peer drops it on arrival.
-        await drop(lab.node(peer), "block-vrrp", [["INPUT", "-p", "vrrp", "-s", node.address, ...mcast]]);
+        effect = (await drop(lab.node(peer), "block-vrrp", [["INPUT", "-p", "vrrp", "-s", node.address, ...mcast]])) ?? effect;
         said.push(`${peer} drops ${mcast.length ? "multicast " : ""}VRRP from ${node.name}`);
       } else {
-        await drop(node, "block-vrrp", [["OUTPUT", "-p", "vrrp", ...mcast]]);
+        effect = (await drop(node, "block-vrrp", [["OUTPUT", "-p", "vrrp", ...mcast]])) ?? effect;
         said.push(`${node.name}'s ${mcast.length ? "multicast " : ""}VRRP does not leave it`);
       }
     }
-    return { type: "ok", detail: said.join("; ") };
+    return done(said.join("; "), effect);
   },
 });
 
@@ -100,8 +125,7 @@ registerFault({
   describe: "remove every VRRP firewall rule block-vrrp added, on every node",
   appliesTo: ["lb"],
   act: async ({ lab }) => {
-    const removed = await clear(lab, "block-vrrp");
-    return removed.length ? { type: "ok", detail: `removed ${removed.join("; ")}` } : { type: "info", detail: "nothing to do: no VRRP rule was in place" };
+    return cleared(await clear(lab, "block-vrrp"), "no VRRP rule was in place");
   },
 });
 
@@ -115,18 +139,20 @@ registerFault({
     const from: string = param<string>(params, "from", "peers");
     if (from === "peers") {
       const peers = peersOf(lab, node.name);
+      let effect: number | undefined;
       for (const peer of peers) {
         const ip = addressOf(lab, peer);
         await drop(node, "partition", [["INPUT", "-s", ip], ["OUTPUT", "-d", ip]]);
         // Multicast from the node is addressed to the group, not the peer: the peer drops it.
-        await drop(lab.node(peer), "partition", [["INPUT", "-s", node.address]]);
+        effect = await drop(lab.node(peer), "partition", [["INPUT", "-s", node.address]]);
       }
-      return { type: "ok", detail: `${node.name} and ${peers.join(", ")} no longer exchange any packet; clients still reach ${node.name}` };
+      return done(`${node.name} and ${peers.join(", ")} no longer exchange any packet; clients still reach ${node.name}`, effect);
     }
     if (from === "clients") {
       const clients = [lab.topology.gateway, ...(lab.topology.client ? [lab.topology.client.address] : [])];
-      for (const ip of clients) await drop(node, "partition", [["INPUT", "-s", ip], ["OUTPUT", "-d", ip]]);
-      return { type: "ok", detail: `${node.name} no longer exchanges packets with the clients (${clients.join(", ")}); its peers still hear it` };
+      let effect: number | undefined;
+      for (const ip of clients) effect = await drop(node, "partition", [["INPUT", "-s", ip], ["OUTPUT", "-d", ip]]);
+      return done(`${node.name} no longer exchanges packets with the clients (${clients.join(", ")}); its peers still hear it`, effect);
     }
     throw new LabError(`from must be "peers" or "clients", got "${from}"`);
   },
@@ -137,8 +163,7 @@ registerFault({
   describe: "remove every partition rule, on every node",
   appliesTo: ["lb", "web"],
   act: async ({ lab }) => {
-    const removed = await clear(lab, "partition");
-    return removed.length ? { type: "ok", detail: `removed ${removed.length} rule(s)` } : { type: "info", detail: "nothing to do: no partition was in place" };
+    return cleared(await clear(lab, "partition"), "no partition was in place");
   },
 });
 
@@ -147,6 +172,7 @@ registerFault({
   describe: "pull the node's network cable: disconnect it from the lab network (its interface and addresses vanish)",
   appliesTo: ["lb", "web", "client"],
   heal: "link-up",
+  effectAt: "invoke",
   act: async ({ node, lab }) => {
     const net = lab.deployment.engine.docker.getNetwork(lab.deployment.network.id);
     try {
@@ -163,6 +189,7 @@ registerFault({
   kind: "link-up",
   describe: "plug the node back into the lab network, with its address",
   appliesTo: ["lb", "web", "client"],
+  effectAt: "invoke",
   act: async ({ node, lab }) => {
     const net = lab.deployment.engine.docker.getNetwork(lab.deployment.network.id);
     try {
@@ -184,8 +211,8 @@ registerFault({
   act: async ({ node, params }) => {
     const p = param(params, "probability", 0.5);
     if (!(p > 0 && p <= 1)) throw new LabError(`probability must be in (0, 1], got ${p}`);
-    await drop(node, "drop-adverts", [["INPUT", "-p", "vrrp", "-m", "statistic", "--mode", "random", "--probability", String(p)]]);
-    return { type: "ok", detail: `${node.name} drops each arriving VRRP packet with probability ${p}` };
+    const effect = await drop(node, "drop-adverts", [["INPUT", "-p", "vrrp", "-m", "statistic", "--mode", "random", "--probability", String(p)]]);
+    return done(`${node.name} drops each arriving VRRP packet with probability ${p}`, effect);
   },
 });
 
@@ -194,8 +221,7 @@ registerFault({
   describe: "stop dropping VRRP packets",
   appliesTo: ["lb"],
   act: async ({ lab }) => {
-    const removed = await clear(lab, "drop-adverts");
-    return removed.length ? { type: "ok", detail: `removed ${removed.join("; ")}` } : { type: "info", detail: "nothing to do: no advert was being dropped" };
+    return cleared(await clear(lab, "drop-adverts"), "no advert was being dropped");
   },
 });
 
@@ -236,6 +262,7 @@ registerFault({
   kind: "remove-rogue",
   describe: "remove the rogue router from the network",
   appliesTo: ["lb"],
+  effectAt: "invoke",
   act: async ({ node, lab }) => {
     if (!lab.intruderNode(node.name)) return { type: "info", detail: `nothing to do: ${node.name} did not join during the run` };
     await lab.removeIntruder(node.name);
@@ -244,6 +271,14 @@ registerFault({
 });
 
 const SAVED_KEEPALIVED_CONF = "/etc/keepalived/keepalived.conf.lab-saved";
+
+/** Restart keepalived (graceful stop, start); returns when the stop took effect (labctl's stamp). */
+async function restartKeepalived(node: LabNode): Promise<number | undefined> {
+  const stop = await node.exec(["labctl", "stop", "keepalived"], { okExitCodes: [3], timeoutMs: 20_000 });
+  await node.exec(["labctl", "start", "keepalived"], { timeoutMs: 20_000 });
+  const effect = /^effect (\S+)$/m.exec(stop.stdout);
+  return effect ? parseEpochRealtime(effect[1]!) : undefined;
+}
 
 registerFault({
   kind: "set-auth",
@@ -257,9 +292,8 @@ registerFault({
     const conf = await node.readFile("/etc/keepalived/keepalived.conf");
     if (!/^\s*auth_pass\s/m.test(conf)) return { type: "info", detail: "nothing to do: keepalived.conf has no PASS authentication (VRRPv3 has none)" };
     await node.exec(["sh", "-c", `test -e ${SAVED_KEEPALIVED_CONF} || cp /etc/keepalived/keepalived.conf ${SAVED_KEEPALIVED_CONF}; sed -i 's/^\\(\\s*auth_pass\\s\\+\\).*/\\1${pass}/' /etc/keepalived/keepalived.conf`]);
-    await node.exec(["labctl", "stop", "keepalived"], { okExitCodes: [3], timeoutMs: 20_000 });
-    await node.exec(["labctl", "start", "keepalived"], { timeoutMs: 20_000 });
-    return { type: "ok", detail: `${node.name}'s auth_pass is now "${pass}"; keepalived restarted` };
+    const stopped = await restartKeepalived(node);
+    return done(`${node.name}'s auth_pass is now "${pass}"; keepalived restarted`, stopped);
   },
 });
 
@@ -270,8 +304,7 @@ registerFault({
   act: async ({ node }) => {
     const r = await node.exec(["sh", "-c", `test -e ${SAVED_KEEPALIVED_CONF} || exit 3; mv ${SAVED_KEEPALIVED_CONF} /etc/keepalived/keepalived.conf`], { okExitCodes: [3] });
     if (r.exitCode === 3) return { type: "info", detail: "nothing to do: the password was not changed" };
-    await node.exec(["labctl", "stop", "keepalived"], { okExitCodes: [3], timeoutMs: 20_000 });
-    await node.exec(["labctl", "start", "keepalived"], { timeoutMs: 20_000 });
-    return { type: "ok", detail: `${node.name}'s auth_pass restored; keepalived restarted` };
+    const stopped = await restartKeepalived(node);
+    return done(`${node.name}'s auth_pass restored; keepalived restarted`, stopped);
   },
 });

@@ -57,3 +57,26 @@ describe("track-script failover", () => {
     expect(w.maxMs).toBeCloseTo(4648.4375 + OBSERVATION_SLACK_MS, 6);
   });
 });
+
+describe("split brain and lossy adverts", async () => {
+  const { expectedFlaps, expectedSplitBrainResolution, poissonInterval } = await import("./vrrp-timing.ts");
+  it("a healed split brain resolves within one advert interval", () => {
+    expect(expectedSplitBrainResolution({ advertIntMs: 1000 }).maxMs).toBe(1000 + OBSERVATION_SLACK_MS);
+  });
+
+  it("VRRPv3 at 100 ms, priority 90, half the adverts dropped for 20 s: 3 losses in a row, ≈ 12.5 flaps", () => {
+    const f = expectedFlaps({ version: 3, advertIntMs: 100, backupPriority: 90, dropProbability: 0.5, durationMs: 20_000 });
+    expect(f.lossesInARow).toBe(3);
+    expect(f.mean).toBeCloseTo(200 / (14 + 2), 6);
+    expect(f.low).toBeGreaterThanOrEqual(3);
+    expect(f.high).toBeLessThanOrEqual(26);
+  });
+
+  it("Poisson intervals", () => {
+    expect(poissonInterval(0.0001, 0.999)).toEqual([0, 0]);
+    expect(poissonInterval(1, 0.999)).toEqual([0, 6]); // P(X ≤ 5) = 0.99941 < 0.9995
+    const [lo, hi] = poissonInterval(100, 0.999);
+    expect(lo).toBeGreaterThan(65);
+    expect(hi).toBeLessThan(136);
+  });
+});

@@ -184,3 +184,72 @@ export function expectedResumedMasterPreemption(input: VrrpTimerInput): Expected
     formula: `the thawed master's next advert (≤ one advert interval, ${fmt(input.advertIntMs)}) makes the current master step down + ${OBSERVATION_SLACK_MS} ms observation slack`,
   };
 }
+
+/**
+ * Two masters (split brain) healed: each now hears the other's adverts, and the one that loses the
+ * comparison — lower priority, or equal priority and the lower primary address (RFC 5798 §6.4.3) —
+ * steps down on the first such advert, which comes within one advert interval.
+ */
+export function expectedSplitBrainResolution(input: Pick<VrrpTimerInput, "advertIntMs">): ExpectedWindow {
+  return {
+    minMs: 0,
+    maxMs: input.advertIntMs + OBSERVATION_SLACK_MS,
+    formula: `the losing master steps down at the winner's next advert (≤ one advert interval, ${fmt(input.advertIntMs)}; RFC 5798 §6.4.3) + ${OBSERVATION_SLACK_MS} ms observation slack`,
+  };
+}
+
+export interface FlapExpectation {
+  /** Adverts needed to be lost in a row for the backup's timer to run out: floor(MDI / interval). */
+  lossesInARow: number;
+  /** Expected number of flaps (takeovers by the backup). */
+  mean: number;
+  /** A central interval holding 99.9 % of Poisson(mean) counts, used as the tolerance. */
+  low: number;
+  high: number;
+  formula: string;
+}
+
+/**
+ * Flaps when each advert reaching the backup is dropped with probability p, independently, for
+ * `durationMs`. The backup takes over when no advert arrives for its Master_Down_Interval after the
+ * last one, i.e. after k = floor(MDI / interval) losses in a row; the flap ends at the next advert
+ * that gets through. As a renewal process: adverts until k losses in a row follow a success,
+ * E = (p^−k − 1)/(1 − p), plus a flap of 1/(1 − p) adverts, so flaps ≈ N / (E + 1/(1 − p)) for
+ * N = duration / interval adverts. Counts are compared with the 99.9 % interval of a Poisson law with
+ * that mean (renewal counts are less dispersed than Poisson, so the interval is conservative).
+ */
+export function expectedFlaps(input: VrrpTimerInput & { dropProbability: number; durationMs: number }): FlapExpectation {
+  const p = input.dropProbability;
+  if (!(p > 0 && p < 1)) throw new RangeError(`drop probability must be in (0, 1), got ${p}`);
+  const mdi = masterDownIntervalMs(input);
+  const k = Math.floor(mdi / input.advertIntMs);
+  const n = input.durationMs / input.advertIntMs;
+  const run = (p ** -k - 1) / (1 - p);
+  const mean = n / (run + 1 / (1 - p));
+  const [low, high] = poissonInterval(mean, 0.999);
+  return {
+    lossesInARow: k,
+    mean,
+    low,
+    high,
+    formula:
+      `${k} adverts lost in a row (floor(Master_Down_Interval ${fmt(mdi)} / ${fmt(input.advertIntMs)})) at drop probability ${p}: ` +
+      `≈ ${mean.toFixed(1)} flaps in ${fmt(input.durationMs)} (${n.toFixed(0)} adverts); 99.9 % Poisson interval [${low}, ${high}]`,
+  };
+}
+
+/** The central interval holding `mass` of a Poisson(mean) law. */
+export function poissonInterval(mean: number, mass: number): [number, number] {
+  const tail = (1 - mass) / 2;
+  let p = Math.exp(-mean);
+  let cdf = p;
+  let k = 0;
+  let low: number | undefined = cdf >= tail ? 0 : undefined;
+  while (cdf < 1 - tail && k < 10_000) {
+    k++;
+    p *= mean / k;
+    cdf += p;
+    if (low === undefined && cdf >= tail) low = k;
+  }
+  return [low ?? 0, k];
+}

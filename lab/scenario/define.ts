@@ -24,7 +24,7 @@ export interface ScenarioContext {
   vip: string;
   /** Timers and priorities of the first instance (or any, by name). */
   timing(instance?: string): InstanceTiming;
-  fault(kind: string, node: string): Promise<FaultResult>;
+  fault(kind: string, node: string, params?: Record<string, string | number | boolean>): Promise<FaultResult>;
   sleep(ms: number): Promise<void>;
   note(label: string): void;
   /** Keep a value for the checks (e.g. a fault result). */

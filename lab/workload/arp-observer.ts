@@ -11,6 +11,7 @@ import { access } from "node:fs/promises";
 import { execa, type ResultPromise } from "execa";
 import type { History } from "../history/history.ts";
 import type { LabNode, LineStream } from "../runtime/node-container.ts";
+import { type NeighbourTimers, readNeighbourTimers } from "../protocol/neighbour.ts";
 import { parseArpPacket, parseNeighLine } from "./parse.ts";
 
 export class ClientArpObserver {
@@ -21,6 +22,8 @@ export class ClientArpObserver {
   private readonly current = new Map<string, string | null>();
   /** Why the view is unavailable, when it is. */
   unavailable: string | undefined;
+  /** The client kernel's ARP timers on the bridge (what bounds a stale entry). */
+  timers: NeighbourTimers | undefined;
 
   constructor(history: History, vips: Iterable<string>, nodeByMac: (mac: string) => Promise<string | null>) {
     this.history = history;
@@ -36,6 +39,7 @@ export class ClientArpObserver {
     } catch {
       return this.disable(`bridge ${bridge} is not visible on this machine`);
     }
+    this.timers = await readNeighbourTimers(bridge);
     const proc = execa("ip", ["-o", "monitor", "neigh", "dev", bridge], { buffer: false, reject: false });
     this.monitor = proc;
     proc.catch(() => undefined);

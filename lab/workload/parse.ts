@@ -43,7 +43,7 @@ const NOTABLE = [
   /sent 0 priority/,
   /received 0 priority/,
   /invalid passwd|authentication|auth type mismatch|received an invalid/i,
-  /receive(d)? (a )?lower priority/i,
+  /lower priority/i,
   /higher priority/i,
   /WARNING/,
   /Stopping/,
