@@ -35,6 +35,8 @@ header { display: flex; justify-content: space-between; align-items: baseline; f
 .node[data-state="BACKUP"] .state { color: var(--backup); }
 .node[data-state="FAULT"] .state, .node[data-state="STOP"] .state { color: var(--fault); }
 .node[data-power="off"] { border-color: var(--off); color: #9e9e9e; }
+.node[data-state="OFF"] .state { color: #9e9e9e; }
+.node[data-state="FROZEN"] .state { color: #b3e5fc; }
 #counters { display: flex; gap: 4vw; font-size: 3.2vw; }
 #counters b { font-size: 4.2vw; font-variant-numeric: tabular-nums; }
 #failed b { color: var(--bad); }
@@ -82,7 +84,7 @@ function render(s) {
     const el = document.createElement("div");
     el.className = "node";
     el.dataset.node = n.name;
-    el.dataset.state = states[0] || "";
+    el.dataset.state = n.power === "off" ? "OFF" : n.power === "frozen" ? "FROZEN" : (states[0] || "");
     el.dataset.power = n.power;
     el.dataset.holds = String(n.vips.length > 0);
     el.style.borderTopColor = lbColor[n.name];
