@@ -37,6 +37,12 @@ export { ownershipIntervals, ownerTimeline } from "./checkers/ownership.ts";
 
 export { buildReport, reportExitCode, REPORT_SCHEMA, type Report } from "./report/report.ts";
 export { ConsoleReporter, silentReporter, type Reporter } from "./report/reporter.ts";
+export { RunFolder, runsRoot, type RunManifest } from "./report/run-folder.ts";
+export { renderHtmlReport, chartData, chartSpec } from "./report/html.ts";
+export { LiveState, formatStatusLine, type LiveSnapshot } from "./live/live-state.ts";
+export { StatusLine, showLabStatus } from "./live/status-line.ts";
+export { WebView, type WebViewOptions } from "./live/web-view.ts";
+export { renderCompose, writeCompose, staleCompose } from "./compose/compose.ts";
 
 export { runDoctor, type DoctorCheck } from "./doctor/doctor.ts";
 export { removeResources, reapOrphans } from "./runtime/cleanup.ts";
