@@ -85,6 +85,30 @@ describe("chartData", () => {
   });
 });
 
+describe("chartData with two VRRP instances and two VIPs (dual master)", () => {
+  it("gives each node a sub-row per instance and per VIP", () => {
+    const V2 = "10.213.0.101";
+    const ops = history(
+      vrrp(100, "lb1", "INIT", "MASTER", "VI_1"),
+      vrrp(100, "lb1", "INIT", "BACKUP", "VI_2"),
+      vrrp(110, "lb2", "INIT", "BACKUP", "VI_1"),
+      vrrp(110, "lb2", "INIT", "MASTER", "VI_2"),
+      acquired(101, "lb1"),
+      acquired(111, "lb2", "monitor", V2),
+    );
+    const report = buildReport({ scenario: "dual-master", startedAt: new Date(0), durationMs: 1000, ops, checks: [], figures: {} });
+    const data = chartData(report, ops);
+    expect([...new Set(data.lanes.map((l) => `${l.node} ${l.row}`))].sort()).toEqual([
+      "lb1 VIP 10.213.0.100",
+      "lb1 VRRP VI_1",
+      "lb1 VRRP VI_2",
+      "lb2 VIP 10.213.0.101",
+      "lb2 VRRP VI_1",
+      "lb2 VRRP VI_2",
+    ]);
+  });
+});
+
 describe("renderHtmlReport", () => {
   it("is one self-contained page: the chart as inline SVG with the run's lanes and fault, the checks table, the data", async () => {
     const { ops, report } = powerOffRun();
