@@ -83,7 +83,7 @@ program
 const addViewOptions = (c: Command) =>
   c
     .option("--json <file>", "also write the report (JSON) to this file")
-    .option("--output <mode>", "text (default), json (stdout: the report only) or jsonl (stdout: every op as it happens, then the report)", "text")
+    .option("--output <mode>", "text, json (stdout: the report only) or jsonl (stdout: every op as it happens, then the report)", "text")
     .option("--runs-dir <dir>", "keep the run folder under this folder (default: $FAILOVER_LAB_RUNS_DIR, else ./runs)")
     .option("--no-store", "do not write a run folder")
     .option("--web", "serve the live view on 127.0.0.1 while the run lasts")
