@@ -1,19 +1,21 @@
 /**
  * The teaching tour (`failover-lab demo`): on the default topology, kill nginx on the master, start
- * it again, pull the master's plug, power it back on — each step announced before it happens and
- * explained afterwards with the measured figures against the protocol's window.
+ * it again, pull the master's plug, power it back on, firewall VRRP (split brain) and heal it — each
+ * step announced before it happens and explained afterwards with the measured figures against the
+ * protocol's window.
  */
 import { migrationTime } from "../lab/checkers/migration.ts";
 import { preemption } from "../lab/checkers/preemption.ts";
 import { isFailed } from "../lab/checkers/requests.ts";
 import { requestOps } from "../lab/checkers/select.ts";
 import type { Checker } from "../lab/checkers/types.ts";
-import { ownerIs } from "../lab/checkers/vip.ts";
+import { splitBrainResolution } from "../lab/checkers/split-brain.ts";
+import { ownerIs, splitBrain } from "../lab/checkers/vip.ts";
 import { type Lang, messages, type StepFigures } from "../lab/demo/messages.ts";
 import type { FaultResult } from "../lab/nemesis/nemesis.ts";
 import { DEFAULT_CHECK_SCRIPT } from "../lab/topology/validate.ts";
 import type { Op } from "../lab/history/ops.ts";
-import { expectedPreemption, expectedSilentFailover, expectedTrackScriptFailover, masterDownIntervalMs, type ExpectedWindow } from "../lab/protocol/vrrp-timing.ts";
+import { expectedPreemption, expectedSilentFailover, expectedSplitBrainResolution, expectedTrackScriptFailover, masterDownIntervalMs, type ExpectedWindow } from "../lab/protocol/vrrp-timing.ts";
 import { defineScenario, type ScenarioContext } from "../lab/scenario/define.ts";
 import type { InstanceTiming } from "../lab/scenario/timing.ts";
 import { keepalivedStartAfter } from "./lib/boot.ts";
@@ -25,17 +27,18 @@ type StepKind = keyof (typeof messages extends (l: Lang) => infer M ? M : never)
  * window for it, and the check the report carries. The demo announces `before` and explains `after`
  * from lab/demo/messages.ts (`steps[kind]`, in every language).
  *
- * HOOK — the split-brain step (issue 4's `block-vrrp` fault: firewall VRRP, both nodes MASTER, then
- * heal) goes into TOUR_STEPS after "power-on": add its words under `steps` in messages.ts (en and
- * zh-CN), an entry here whose `settlesOn` names the node that must hold the VIP once healed, and
- * its check (e.g. the splitBrain checker expecting one span).
+ * The last two steps firewall VRRP (split brain: both nodes MASTER) and heal it.
  */
 export interface TourStep {
   kind: StepKind;
   /** The node the fault is aimed at. */
   target(t: InstanceTiming): string;
-  /** The node that must hold the VIP alone before the step is over. */
+  /** The fault's parameters. */
+  params?: Record<string, string | number | boolean>;
+  /** The node that must hold the VIP alone before the step is over… */
   settlesOn(t: InstanceTiming): string;
+  /** …or, for a split brain, that this node holds it too (alongside the other). */
+  splitsTo?: (t: InstanceTiming) => string;
   /** The protocol's window for the move, from the fault's effect (needs the history for boot times). */
   expected(t: InstanceTiming, ops: readonly Op[], fault: FaultResult): ExpectedWindow;
   /** What the report checks about this step. */
@@ -78,6 +81,24 @@ export const TOUR_STEPS: TourStep[] = [
     expected: (t, ops, on) => expectedPreemption({ ...t, backupPriority: t.masterPriority, bootMs: keepalivedStartAfter(ops, t.master, on.effectMs) ?? masterDownIntervalMs(t) }),
     check: ({ vip, t, fault, expected }) => preemption({ name: "power-on-preempts", vip, node: t.master, recovery: { faultId: fault.faultId }, anchor: "effect", expected }),
   },
+  {
+    // Firewall VRRP on the master, both ways: the backup hears nothing and becomes master too.
+    kind: "block-vrrp",
+    target: master,
+    params: { direction: "both" },
+    settlesOn: master,
+    splitsTo: backup,
+    expected: (t) => expectedSilentFailover(t),
+    check: ({ vip, t, fault, expected }) =>
+      migrationTime({ name: "split-brain-begins", vip, fault: { faultId: fault.faultId }, anchor: "effect", to: t.backup, expected }),
+  },
+  {
+    kind: "unblock-vrrp",
+    target: master,
+    settlesOn: master,
+    expected: (t) => expectedSplitBrainResolution(t),
+    check: ({ vip, fault, expected }) => splitBrainResolution({ name: "split-brain-resolved", vip, heal: { faultId: fault.faultId }, expected }),
+  },
 ];
 
 async function play(ctx: ScenarioContext, step: TourStep): Promise<void> {
@@ -87,8 +108,11 @@ async function play(ctx: ScenarioContext, step: TourStep): Promise<void> {
   const other = node === t.master ? t.backup : t.master;
   const base = { vip: ctx.vip, from: node, to: other, formula: "", minMs: 0, maxMs: 0, measuredMs: null, failed: 0 } satisfies StepFigures;
   ctx.say(m.before(base));
-  const fault = await ctx.fault(step.kind, node);
-  const heldAt = await ctx.lab.waitForVip(ctx.vip, step.settlesOn(t), 30_000);
+  const fault = await ctx.fault(step.kind, node, step.params);
+  const splitTo = step.splitsTo?.(t);
+  const heldAt = splitTo
+    ? await ctx.lab.waitFor(`${splitTo} holding ${ctx.vip} too`, () => ctx.lab.vips.owners(ctx.vip).includes(splitTo), 30_000)
+    : await ctx.lab.waitForVip(ctx.vip, step.settlesOn(t), 30_000);
   await ctx.sleep(1000);
   const ops = ctx.lab.history.ops();
   const window = step.expected(t, ops, fault);
@@ -100,7 +124,7 @@ async function play(ctx: ScenarioContext, step: TourStep): Promise<void> {
 
 export default defineScenario({
   name: "tour",
-  title: "The teaching tour: kill nginx, restart it, power the master off and on, with every step explained",
+  title: "The teaching tour: kill nginx, restart it, power the master off and on, split brain and heal, with every step explained",
   description:
     "The demo (`failover-lab demo`, also in Simplified Chinese with --lang zh-CN) on the default topology: each step is " +
     "announced, run against real daemons, and explained with the measured time against the protocol's window.",
@@ -119,8 +143,9 @@ export default defineScenario({
       const fault = recall<FaultResult>(step.kind);
       return step.check({ vip, t, fault, expected: step.expected(t, ops, fault) });
     });
+    checks.push(splitBrain({ name: "split-brain-while-vrrp-is-firewalled", vip, expected: true, fromMs: recall<FaultResult>("block-vrrp").effectMs }));
     checks.push(ownerIs({ name: "owner-at-end", vip, node: t.master, at: "end" }));
     return checks;
   },
-  figures: { killNginxFailoverMs: "kill-nginx-failover", powerOffFailoverMs: "power-off-failover", preemptionMs: "power-on-preempts" },
+  figures: { killNginxFailoverMs: "kill-nginx-failover", powerOffFailoverMs: "power-off-failover", preemptionMs: "power-on-preempts", splitBrainMs: "split-brain-while-vrrp-is-firewalled", splitBrainResolutionMs: "split-brain-resolved" },
 });

@@ -206,6 +206,9 @@ export interface SplitBrainOptions {
   vip: string;
   /** `false`: no split brain allowed (the usual case); `true`: the scenario provokes one and must see it. */
   expected: boolean;
+  /** Only spans that overlap [fromMs, toMs), clipped to it (e.g. from the steady state on). */
+  fromMs?: number;
+  toMs?: number;
   name?: string;
 }
 

@@ -42,6 +42,14 @@ export const MESSAGES = {
         before: (s: StepFigures) => `Step: power ${s.from} on. It boots, starts keepalived as BACKUP, ignores ${s.to}'s lower-priority adverts and takes the VIP back after its own Master_Down_Interval.`,
         after: (s: StepFigures) => `${s.from} holds the VIP again, ${f(s.measuredMs)} after power-on. ${s.failed} requests failed during the hand-back.`,
       },
+      "block-vrrp": {
+        before: (s: StepFigures) => `Step: firewall VRRP (IP protocol 112) on ${s.from}, in and out — what a firewall does when nobody opened it for VRRP. ${s.to} stops hearing ${s.from} and will make itself master too: split brain.`,
+        after: (s: StepFigures) => `${s.to} took the VIP ${f(s.measuredMs)} after the firewall went up (expected ${f(s.minMs)}–${f(s.maxMs)}: ${s.formula}), while ${s.from} still holds it: two masters, and the clients follow whichever answered their last ARP. ${s.failed} requests failed.`,
+      },
+      "unblock-vrrp": {
+        before: (s: StepFigures) => `Step: remove the firewall rules. Each node hears the other again; the one with the lower priority, ${s.to}, must step down.`,
+        after: (s: StepFigures) => `One owner again, ${s.from}, ${f(s.measuredMs)} after the rules went (expected ${f(s.minMs)}–${f(s.maxMs)}: ${s.formula}). ${s.failed} requests failed.`,
+      },
     },
     done: (failed: number, total: number) => `Done. ${total} requests in all, ${failed} failed. The full timeline is below.`,
     report: (path: string) => `The report with the timeline chart (open it in a browser; it works offline): ${path}`,
@@ -86,6 +94,14 @@ export const MESSAGES = {
       "power-on": {
         before: (s: StepFigures) => `步骤：给 ${s.from} 重新上电。它启动后 keepalived 以 BACKUP 身份运行，忽略 ${s.to} 较低优先级的通告，在自己的 Master_Down_Interval 之后抢回 VIP。`,
         after: (s: StepFigures) => `上电之后 ${f(s.measuredMs)}，${s.from} 重新持有 VIP。交还期间有 ${s.failed} 个请求失败。`,
+      },
+      "block-vrrp": {
+        before: (s: StepFigures) => `步骤：在 ${s.from} 上用防火墙拦截 VRRP（IP 协议 112），进出都拦——防火墙没有为 VRRP 放行时就是这样。${s.to} 收不到 ${s.from} 的通告，也会把自己变成 MASTER：脑裂。`,
+        after: (s: StepFigures) => `防火墙生效后 ${f(s.measuredMs)}，${s.to} 也拿到了 VIP（预期 ${f(s.minMs)}–${f(s.maxMs)}：${s.formula}），而 ${s.from} 仍然持有它：两个 MASTER，客户端跟着最近一次 ARP 应答走。期间有 ${s.failed} 个请求失败。`,
+      },
+      "unblock-vrrp": {
+        before: (s: StepFigures) => `步骤：删除防火墙规则。两台节点重新听到对方；优先级较低的 ${s.to} 必须退回 BACKUP。`,
+        after: (s: StepFigures) => `规则删除后 ${f(s.measuredMs)}，VIP 重新只在 ${s.from} 上（预期 ${f(s.minMs)}–${f(s.maxMs)}：${s.formula}）。期间有 ${s.failed} 个请求失败。`,
       },
     },
     done: (failed: number, total: number) => `演示结束。共发送 ${total} 个请求，失败 ${failed} 个。完整的时间线如下。`,
