@@ -65,6 +65,33 @@ describe("run --output", () => {
   });
 });
 
+describe("an interrupted run", () => {
+  it("Ctrl-C: the run folder still gets the history, the configs and every log before the lab is removed", async () => {
+    const runs = join(dir, "interrupted-runs");
+    const child = execa(process.execPath, [CLI, "run", "power-off", "--runs-dir", runs], { reject: false });
+    let stderr = "";
+    const faulted = new Promise<void>((resolve) => {
+      child.stderr!.on("data", (d: Buffer) => {
+        stderr += d.toString();
+        if (/fault: power-off on lb1/.test(stderr)) resolve();
+      });
+    });
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no power-off within 120 s; stderr:\n${stderr}`)), 120_000));
+    await Promise.race([faulted, timeout]);
+    child.kill("SIGINT");
+    const r = await child;
+    expect(r.exitCode, r.stderr).toBe(130);
+    const folder = join(runs, "latest");
+    const manifest = JSON.parse(await readFile(join(folder, "run.json"), "utf8"));
+    expect(manifest).toMatchObject({ outcome: "error", error: "the run was interrupted before it finished", problems: [] });
+    expect(await readFile(join(folder, "error.txt"), "utf8")).toMatch(/^the run was interrupted/);
+    expect((await readFile(join(folder, "history.jsonl"), "utf8")).split("\n").some((l) => l.includes('"kind":"power-off"'))).toBe(true);
+    expect(await readFile(join(folder, "logs/lb1/var/log/lab/keepalived.log"), "utf8")).toMatch(/Entering MASTER STATE/);
+    expect(await readFile(join(folder, "configs/lb1/etc/keepalived/keepalived.conf"), "utf8")).toContain("vrrp_instance VI_1");
+    expect(r.stderr).toMatch(/removed 4 container\(s\) of 1 lab/);
+  });
+});
+
 describe("demo", () => {
   it("in Simplified Chinese, with the live view: narrates every step, ends with the HTML report's path", async () => {
     const runs = join(dir, "demo-runs");

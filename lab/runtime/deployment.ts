@@ -71,6 +71,7 @@ export class Deployment implements AsyncDisposable {
   private readonly runLabels: RunLabels;
   private readonly nodeMap: Map<string, LabNode>;
   private destroyed: Promise<Removed> | undefined;
+  private readonly lastWords = new Set<() => Promise<void>>();
 
   constructor(engine: Engine, run: RunLabels, network: LabNetwork, nodes: Map<string, LabNode>) {
     this.engine = engine;
@@ -116,9 +117,24 @@ export class Deployment implements AsyncDisposable {
     return node;
   }
 
+  /**
+   * Work that must happen while the containers still exist, before whoever removes them does —
+   * the run's own end, or a signal handler (e.g. copying the logs out). Each runs at most once;
+   * the returned function withdraws it (when the work was done another way).
+   */
+  beforeDestroy(fn: () => Promise<void>): () => void {
+    this.lastWords.add(fn);
+    return () => this.lastWords.delete(fn);
+  }
+
   /** Remove every container and the network of this run. Safe to call more than once. */
   destroy(): Promise<Removed> {
-    this.destroyed ??= removeResources(this.engine.docker, { kind: "run", run: this.run }).finally(() => live.delete(this));
+    this.destroyed ??= (async () => {
+      const last = [...this.lastWords];
+      this.lastWords.clear();
+      await Promise.allSettled(last.map((fn) => fn()));
+      return removeResources(this.engine.docker, { kind: "run", run: this.run });
+    })().finally(() => live.delete(this));
     return this.destroyed;
   }
 

@@ -52,10 +52,16 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
   let folder: RunFolder | undefined;
   let report: Report | undefined;
   let failure: unknown;
+  let withdrawLastWords: (() => void) | undefined;
   try {
     if (options.store) {
-      folder = await RunFolder.create(scenario.name, options.store.root ? { root: options.store.root } : {});
-      reporter.step(`Run folder: ${folder.path}`);
+      const created = await RunFolder.create(scenario.name, options.store.root ? { root: options.store.root } : {});
+      folder = created;
+      reporter.step(`Run folder: ${created.path}`);
+      // Interrupted (Ctrl-C removes the lab from a signal handler): keep what there is first.
+      withdrawLastWords = lab.deployment.beforeDestroy(() =>
+        saveEvidence(created, lab, reporter, undefined, new LabError("the run was interrupted before it finished"), options.lang ?? "en"),
+      );
     }
     options.onLab?.(lab);
     const remembered = new Map<string, unknown>();
@@ -135,6 +141,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     failure = err;
     throw err;
   } finally {
+    withdrawLastWords?.();
     if (folder) await saveEvidence(folder, lab, reporter, report, failure, options.lang ?? "en");
     if (keep) await lab.detach();
     else await lab.stop();
