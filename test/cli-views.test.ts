@@ -10,6 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectEngine } from "../lab/runtime/engine.ts";
+import { LABEL } from "../lab/runtime/labels.ts";
 
 const CLI = join(import.meta.dirname, "..", "bin", "failover-lab.js");
 let dir: string;
@@ -88,7 +90,8 @@ describe("an interrupted run", () => {
     expect((await readFile(join(folder, "history.jsonl"), "utf8")).split("\n").some((l) => l.includes('"kind":"power-off"'))).toBe(true);
     expect(await readFile(join(folder, "logs/lb1/var/log/lab/keepalived.log"), "utf8")).toMatch(/Entering MASTER STATE/);
     expect(await readFile(join(folder, "configs/lb1/etc/keepalived/keepalived.conf"), "utf8")).toContain("vrrp_instance VI_1");
-    expect(r.stderr).toMatch(/removed 4 container\(s\) of 1 lab/);
+    const { docker } = await connectEngine();
+    expect(await docker.listContainers({ all: true, filters: { label: [`${LABEL.run}=${manifest.run}`] } })).toEqual([]);
   });
 });
 
