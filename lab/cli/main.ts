@@ -13,7 +13,7 @@ import { type Lab, prepareTopology, startLab } from "../lab.ts";
 import { loadScenario, scenarioNames } from "../scenario/catalog.ts";
 import { parseOutputMode, parsePort, runScenarioCommand } from "./scenario-command.ts";
 import { EXIT, exitCodeFor, printError } from "./exit.ts";
-import { installInterruptHandlers, setActivity } from "./interrupt.ts";
+import { installInterruptHandlers, isInterrupted, setActivity } from "./interrupt.ts";
 
 const program = new Command("failover-lab")
   .description("Failover lab for nginx + keepalived (VRRP): real daemons in Docker, faults, measured failover.")
@@ -87,9 +87,11 @@ const addViewOptions = (c: Command) =>
     .option("--runs-dir <dir>", "keep the run folder under this folder (default: $FAILOVER_LAB_RUNS_DIR, else ./runs)")
     .option("--no-store", "do not write a run folder")
     .option("--web", "serve the live view on 127.0.0.1 while the run lasts")
-    .option("--port <n>", "port of the live view (0: any free one)", String(DEFAULT_WEB_VIEW_PORT));
+    .option("--port <n>", "port of the live view (0: any free one)", String(DEFAULT_WEB_VIEW_PORT))
+    .option("--name <lab>", "run under this lab name instead of the scenario's (e.g. two copies at once)");
 
 interface ViewFlags {
+  name?: string;
   json?: string;
   output: string;
   runsDir?: string;
@@ -108,6 +110,7 @@ function viewOptions(opts: ViewFlags) {
     runsDir: opts.runsDir,
     webPort: opts.web ? parsePort(opts.port) : undefined,
     jsonFile: opts.json,
+    name: opts.name,
   };
 }
 
@@ -128,7 +131,8 @@ addViewOptions(
   const scenario = await loadScenario(name);
   setActivity(`scenario ${scenario.name}`);
   const { exitCode } = await runScenarioCommand({ ...views, scenario, keep: opts.keep ?? false, narrate: false, lang: "en" });
-  if (opts.keep && views.output === "text") process.stdout.write(`lab ${scenario.topology.name} is still up; remove it with \`failover-lab down ${scenario.topology.name}\`\n`);
+  const lab = views.name ?? scenario.topology.name;
+  if (opts.keep && views.output === "text") process.stdout.write(`lab ${lab} is still up; remove it with \`failover-lab down ${lab}\`\n`);
   process.exitCode = exitCode;
 });
 
@@ -201,6 +205,10 @@ program.exitOverride((err) => {
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  printError(err);
-  process.exitCode = exitCodeFor(err);
+  // After a signal the handler removes the lab under the running command, which then fails; the
+  // handler says what happened and exits with 130/143.
+  if (!isInterrupted()) {
+    printError(err);
+    process.exitCode = exitCodeFor(err);
+  }
 }

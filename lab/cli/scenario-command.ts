@@ -45,6 +45,8 @@ export interface ScenarioCommandOptions {
   quiet: boolean;
   verbose: boolean;
   keep?: boolean;
+  /** Run under this lab name instead of the scenario's (two copies at once). */
+  name?: string | undefined;
   /** Write the run folder. */
   store: boolean;
   runsDir?: string | undefined;
@@ -82,7 +84,7 @@ export async function runScenarioCommand(o: ScenarioCommandOptions): Promise<Sce
   try {
     if (o.narrate) say(m.title);
     if (web) say(m.web.serving(web.url));
-    if (o.narrate) say(m.starting(o.scenario.topology.name ?? o.scenario.name));
+    if (o.narrate) say(m.starting(o.name ?? o.scenario.topology.name ?? o.scenario.name));
     const onLab = (lab: Lab) => {
       web?.attach(lab);
       if (text && !o.quiet && status.active) stopStatus = showLabStatus(lab, status);
@@ -94,6 +96,7 @@ export async function runScenarioCommand(o: ScenarioCommandOptions): Promise<Sce
     const { report, folder } = await runScenario(o.scenario, {
       reporter,
       keep: o.keep ?? false,
+      ...(o.name ? { name: o.name } : {}),
       onLab,
       say: o.narrate ? say : () => undefined,
       lang: o.lang,

@@ -13,6 +13,8 @@ export interface Removed {
 export type Selector =
   | { kind: "lab"; lab: string }
   | { kind: "run"; run: string }
+  /** Everything a process created (its `owner` label, see labels.ts `currentOwner`). */
+  | { kind: "owner"; owner: string }
   | { kind: "all" };
 
 function labelFilter(selector: Selector): string[] {
@@ -21,6 +23,8 @@ function labelFilter(selector: Selector): string[] {
       return [`${LABEL.managed}=true`, `${LABEL.lab}=${selector.lab}`];
     case "run":
       return [`${LABEL.managed}=true`, `${LABEL.run}=${selector.run}`];
+    case "owner":
+      return [`${LABEL.managed}=true`, `${LABEL.owner}=${selector.owner}`];
     case "all":
       return [`${LABEL.managed}=true`];
   }
@@ -77,6 +81,23 @@ export async function findOrphanRuns(docker: Dockerode): Promise<OrphanRun[]> {
     }
   }
   return [...runs.values()];
+}
+
+/**
+ * Remove everything this process created — started labs, a network reserved before its nodes
+ * started, throwaway config-check containers — including what an engine call still in flight
+ * creates a moment later: sweep until a pass finds nothing (at most `passes`, `pauseMs` apart).
+ */
+export async function removeOwned(docker: Dockerode, owner: string, options: { passes?: number; pauseMs?: number } = {}): Promise<Removed> {
+  const all: Removed = { containers: [], networks: [] };
+  for (let pass = 0; pass < (options.passes ?? 4); pass++) {
+    if (pass > 0) await new Promise((r) => setTimeout(r, options.pauseMs ?? 300));
+    const removed = await removeResources(docker, { kind: "owner", owner });
+    all.containers.push(...removed.containers.filter((c) => !all.containers.includes(c)));
+    all.networks.push(...removed.networks.filter((n) => !all.networks.includes(n)));
+    if (pass > 0 && removed.containers.length === 0 && removed.networks.length === 0) break;
+  }
+  return all;
 }
 
 /** Remove the leftovers of dead runs. Returns what was removed, per run. */
