@@ -21,10 +21,12 @@ import type { LabNode } from "./runtime/node-container.ts";
 import { loadByoConfigs } from "./topology/byo.ts";
 import { loadTopologyFile } from "./topology/load.ts";
 import { renderKeepalived } from "./topology/render-keepalived.ts";
+import { renderMariadb, renderNacosMember } from "./topology/render-nacos.ts";
 import { renderNginx } from "./topology/render-nginx.ts";
 import { type ResolvedInstance, type ResolvedNode, resolveTopology, type ResolvedTopology } from "./topology/resolve.ts";
 import type { Topology, TopologyInput } from "./topology/schema.ts";
 import { validateTopology } from "./topology/validate.ts";
+import { NacosWorkload, type NacosWorkloadOptions } from "./workload/nacos-workload.ts";
 import { RequestStream, type RequestStreamOptions } from "./workload/request-stream.ts";
 import { ClientArpObserver, GarpObserver } from "./workload/arp-observer.ts";
 import { VipObserver } from "./workload/vip-observer.ts";
@@ -69,6 +71,10 @@ function renderFiles(t: ResolvedTopology, byoFiles: Map<string, NodeFile[]>): Ma
     const rendered = [...(t.byo.keepalived ? [] : renderKeepalived(t, lb.name)), ...(t.byo.nginx ? [] : [renderNginx(t, lb.name)])];
     files.set(lb.name, [...own, ...rendered.filter((f) => !ownPaths.has(f.path))]);
   }
+  if (t.nacos) {
+    for (const member of t.nacos.members) files.set(member.name, renderNacosMember(t, member.name));
+    if (t.nacos.database) files.set(t.nacos.database.name, renderMariadb(t));
+  }
   return files;
 }
 
@@ -76,6 +82,11 @@ export async function startLab(source: TopologySource, options: StartLabOptions 
   const reporter = options.reporter ?? silentReporter;
   const { topology: declared, dir } = await readTopology(source);
   const topology = options.name ? { ...declared, name: options.name } : declared;
+  // The user's own files (paths inside the topology's folder, placeholders) are checked before
+  // anything is reserved on the engine: a bad one starts nothing, not even the network. Labs get a
+  // /24 (or the declared subnet), so rendering for a provisional one finds the same problems.
+  const { parseCidr } = await import("./ipv4.ts");
+  await loadByoConfigs(resolveTopology(topology, parseCidr(topology.network.subnet ?? "10.213.0.0/24")!), dir);
   const engine = await connectEngine();
   // Reserving the network first fixes the subnet; everything is rendered for the one we got.
   const { run, network } = await beginRun(engine, topology.name, { keep: options.keep ?? false, reporter, ...(topology.network.subnet ? { subnet: topology.network.subnet } : {}) });
@@ -108,7 +119,8 @@ export async function startLab(source: TopologySource, options: StartLabOptions 
     const history = new History(clock);
     const deployment = await deploy(
       { lab: topology.name, run: run.run, subnet: resolved.subnetText, nodes: specs, keep: run.keep },
-      { engine, images, reporter, network },
+      // With MySQL storage a member's boot waits for MariaDB (topology/render-nacos.ts) before Nacos runs.
+      { engine, images, reporter, network, ...(resolved.nacos?.database ? { bootTimeoutMs: 150_000 } : {}) },
     );
     const lab = new Lab(resolved, deployment, history, files, reporter);
     try {
@@ -158,6 +170,7 @@ export class Lab implements AsyncDisposable {
   readonly reporter: Reporter;
   private readonly files: NodeFiles;
   private readonly streams: RequestStream[] = [];
+  private readonly nacosWorkloads: NacosWorkload[] = [];
   /** Nodes that joined during the run and are not in the topology (a rogue router). */
   private readonly intruders = new Map<string, { node: ResolvedNode; instances: string[] }>();
   private stopped: Promise<void> | undefined;
@@ -277,6 +290,28 @@ export class Lab implements AsyncDisposable {
   }
 
   /**
+   * A Nacos workload against the lab's Nacos cluster through a VIP (default: the first instance's
+   * first VIP): it calls the VIP and nothing else. Start it with `start()`; the lab stops it when it stops.
+   */
+  nacosWorkload(options: Partial<Omit<NacosWorkloadOptions, "httpPort" | "grpcPort" | "memberByAddress">> = {}): NacosWorkload {
+    const nacos = this.topology.nacos;
+    if (!nacos) throw new LabError(`Lab ${this.name} has no Nacos cluster`, { remedy: "add `nacos: { members: 3 }` to its topology" });
+    const vip = options.vip ?? this.instance().vips[0]!;
+    if (!this.topology.vrrp.instances.some((i) => i.vips.includes(vip))) {
+      throw new LabError(`${vip} is not a VIP of lab ${this.name}; Nacos calls only ever go to the lab's own VIP`);
+    }
+    const workload = new NacosWorkload(this.history, {
+      ...options,
+      vip,
+      httpPort: nacos.httpPort,
+      grpcPort: nacos.grpcPort,
+      memberByAddress: new Map(nacos.members.map((m) => [`${m.address}:${nacos.httpPort}`, m.name])),
+    });
+    this.nacosWorkloads.push(workload);
+    return workload;
+  }
+
+  /**
    * Wait until `predicate` holds; it is re-evaluated on every op and every 100 ms. Times out with
    * an error naming `what`.
    */
@@ -327,6 +362,15 @@ export class Lab implements AsyncDisposable {
    * whoever wins the start-up race keeps it), every member's keepalived MASTER or BACKUP.
    */
   async waitForSteadyState(timeoutMs = 20_000): Promise<void> {
+    // Nodes that serve more than running daemons show (a Nacos member seeing every member UP, a
+    // database answering) first: they take longest, and the VRRP state is event-driven anyway.
+    for (const n of this.topology.nodes) {
+      const kind = nodeKind(n.kind);
+      if (!kind.ready) continue;
+      const kindTimeout = Math.max(timeoutMs, kind.readyTimeoutMs ?? 0);
+      this.reporter.step(`Waiting for ${n.name} (${n.kind}) to serve, at most ${(kindTimeout / 1000).toFixed(0)} s`);
+      await kind.ready({ topology: this.topology, node: this.node(n.name), timeoutMs: kindTimeout, clock: this.clock });
+    }
     for (const inst of this.topology.vrrp.instances) {
       const members = inst.members.map((m) => m.node);
       for (const vip of inst.vips) {
@@ -352,7 +396,7 @@ export class Lab implements AsyncDisposable {
 
   /** Stop request streams and observers but leave the containers up (`up`, `run --keep`). */
   async detach(): Promise<void> {
-    await Promise.allSettled(this.streams.map((s) => s.stop()));
+    await Promise.allSettled([...this.streams.map((s) => s.stop()), ...this.nacosWorkloads.map((w) => w.close())]);
     this.vips.close();
     this.vrrp.close();
     this.clientArp.stop();

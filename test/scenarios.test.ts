@@ -12,7 +12,8 @@ const names = (await scenarioNames()).filter((n) => !only || only.includes(n));
 
 describe("scenarios", () => {
   for (const name of names) {
-    it(name, async () => {
+    // A Nacos cluster takes about a minute to form on two cores, and its member fault runs a minute more.
+    it(name, { timeout: name.startsWith("nacos") ? 600_000 : 300_000 }, async () => {
       const scenario = await loadScenario(name);
       const { report } = await runScenario(scenario);
       console.log(formatChecksTable(report));

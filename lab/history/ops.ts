@@ -34,6 +34,11 @@ export type FaultKind =
   | "join-rogue"
   | "remove-rogue"
   | "set-auth"
+  | "kill-nacos"
+  | "stop-nacos"
+  | "start-nacos"
+  | "stop-mariadb"
+  | "start-mariadb"
   | (string & {});
 
 interface OpBase {
@@ -146,6 +151,49 @@ export interface GarpOp extends OpBase {
   node: string | null;
 }
 
+/**
+ * What a Nacos call did: naming (`register`, `beat`, `list`), config (`publish`, `get-config`), the
+ * cluster's own view of its members (`cluster-nodes`), and a gRPC `server-check` on the client gRPC port.
+ */
+export type NacosOperation = "register" | "beat" | "list" | "publish" | "get-config" | "cluster-nodes" | "server-check";
+
+/**
+ * One call of the Nacos workload, through the VIP (open API over HTTP, or gRPC). `atMs` is its
+ * start. A call is failed when its outcome is not `ok`, like a request (`RequestOutcome`); an answer
+ * Nacos gives as an error (HTTP ≥ 400 other than a config that does not exist, a gRPC status or an
+ * error resultCode) is `http-error`.
+ */
+export interface NacosOp extends OpBase {
+  process: "client";
+  f: "nacos";
+  operation: NacosOperation;
+  /** The service name (naming) or the dataId (config), within the workload's group. */
+  key?: string;
+  /** `publish`: the content written; `get-config`: the content read (absent when the config does not exist). */
+  value?: string;
+  /** `get-config`: whether the config exists (false on Nacos' 404 "config data not exist"); `beat`: whether Nacos knew the instance (false: code 20404, it is registered again). */
+  found?: boolean;
+  /** `register`, `beat`: the instance, "ip:port". */
+  instance?: string;
+  /** `list`: the instances listed, "ip:port", sorted. */
+  instances?: string[];
+  /** `cluster-nodes`: each member's state (UP, DOWN, SUSPICIOUS, STARTING, …) as the answering member sees it, by node name. */
+  members?: Record<string, string>;
+  /** `final`: a read of the end-of-run verification (every acknowledged write read back). */
+  phase?: "final";
+  endMs: number;
+  outcome: RequestOutcome;
+  /** HTTP status (open API) or gRPC status (server-check). */
+  status?: number;
+  /** The load balancer that answered (X-Lab-LB); unknown for gRPC, which nginx passes on at L4. */
+  lb?: string;
+  /** The member whose answer the client got (the last address of X-Lab-Upstream), by node name. */
+  member?: string;
+  /** Members nginx tried before it (routed around), by node name. */
+  triedFirst?: string[];
+  error?: string;
+}
+
 /** A scenario's own marker ("steady state reached", "recovery"). */
 export interface NoteOp extends OpBase {
   process: "scenario";
@@ -153,7 +201,7 @@ export interface NoteOp extends OpBase {
   label: string;
 }
 
-export type Op = FaultOp | VipOp | VrrpOp | LogOp | RequestOp | ArpOp | GarpOp | NoteOp;
+export type Op = FaultOp | VipOp | VrrpOp | LogOp | RequestOp | ArpOp | GarpOp | NacosOp | NoteOp;
 
 /** An op before the history numbers it. */
 export type NewOp = Op extends infer T ? (T extends Op ? Omit<T, "index"> : never) : never;

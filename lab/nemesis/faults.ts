@@ -54,8 +54,8 @@ export interface FaultDefinition {
 }
 
 /** Run `labctl <action> <daemon>`; exit 3 means "nothing to do". */
-async function labctl(node: LabNode, action: string, daemon: string): Promise<FaultOutcome> {
-  const r = await node.exec(["labctl", action, daemon], { okExitCodes: [3], timeoutMs: 20_000 });
+export async function labctl(node: LabNode, action: string, daemon: string, timeoutMs = 20_000): Promise<FaultOutcome> {
+  const r = await node.exec(["labctl", action, daemon], { okExitCodes: [3], timeoutMs });
   const lines = (r.stdout || r.stderr).trim().split("\n");
   const effect = /^effect (\S+)$/.exec(lines.at(-1) ?? "");
   const said = (effect ? lines.slice(0, -1) : lines).join("; ");
@@ -129,7 +129,7 @@ const definitions: FaultDefinition[] = [
   {
     kind: "power-off",
     describe: "pull the plug: SIGKILL to every process of the node, its interface gone (no goodbye packets)",
-    appliesTo: ["lb", "web", "client"],
+    appliesTo: ["lb", "web", "client", "nacos", "mariadb"],
     heal: "power-on",
     power: "off",
     act: async ({ node }) => {
@@ -141,7 +141,7 @@ const definitions: FaultDefinition[] = [
   {
     kind: "power-on",
     describe: "power the node on: it boots and starts its daemons",
-    appliesTo: ["lb", "web", "client"],
+    appliesTo: ["lb", "web", "client", "nacos", "mariadb"],
     power: "on",
     act: async ({ node, boot }) => {
       const state = await node.powerState();
@@ -167,7 +167,7 @@ const definitions: FaultDefinition[] = [
   {
     kind: "freeze",
     describe: "freeze every process of the node (its kernel still holds the node's addresses)",
-    appliesTo: ["lb", "web", "client"],
+    appliesTo: ["lb", "web", "client", "nacos", "mariadb"],
     heal: "thaw",
     power: "frozen",
     effectAt: "invoke",
@@ -181,7 +181,7 @@ const definitions: FaultDefinition[] = [
   {
     kind: "thaw",
     describe: "thaw a frozen node",
-    appliesTo: ["lb", "web", "client"],
+    appliesTo: ["lb", "web", "client", "nacos", "mariadb"],
     power: "thawed",
     effectAt: "invoke",
     act: async ({ node }) => {

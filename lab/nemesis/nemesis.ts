@@ -10,6 +10,7 @@ import type { Lab } from "../lab.ts";
 import { nodeKind } from "../nodes/registry.ts";
 import { FAULTS, type FaultParams } from "./faults.ts";
 import "./network-faults.ts";
+import "./nacos-faults.ts";
 
 export interface FaultResult {
   faultId: number;

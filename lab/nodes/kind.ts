@@ -2,7 +2,9 @@
  * A node kind turns a node of the resolved topology into what the runtime starts: an image, files,
  * the daemons it boots, and the commands that check its configuration. One file per kind.
  */
+import type { Clock } from "../history/clock.ts";
 import type { NodeSpec } from "../runtime/deployment.ts";
+import type { LabNode } from "../runtime/node-container.ts";
 import type { ResolvedNode, ResolvedTopology } from "../topology/resolve.ts";
 
 export interface ConfigCheck {
@@ -16,6 +18,20 @@ export interface NodeKindPlugin {
   spec(topology: ResolvedTopology, node: ResolvedNode, files: NodeFiles): NodeSpec;
   /** Commands that validate the node's files with its own daemons (run before the lab starts). */
   configChecks(): ConfigCheck[];
+  /**
+   * Resolve once the node serves (beyond its daemons running), for the lab's steady state; throw a
+   * WaitTimeoutError naming what it waited for after `timeoutMs`. Absent: running daemons are enough.
+   */
+  ready?(ctx: ReadyContext): Promise<void>;
+  /** How long `ready` may take by default. */
+  readyTimeoutMs?: number;
+}
+
+export interface ReadyContext {
+  topology: ResolvedTopology;
+  node: LabNode;
+  timeoutMs: number;
+  clock: Clock;
 }
 
 /**

@@ -2,12 +2,16 @@
 import { clientNode } from "./client.ts";
 import type { NodeKindPlugin } from "./kind.ts";
 import { loadBalancer } from "./load-balancer.ts";
+import { mariadbNode } from "./mariadb.ts";
+import { nacosMember } from "./nacos.ts";
 import { webServer } from "./web-server.ts";
 
 const KINDS: Record<string, NodeKindPlugin> = {
   [loadBalancer.kind]: loadBalancer,
   [webServer.kind]: webServer,
   [clientNode.kind]: clientNode,
+  [nacosMember.kind]: nacosMember,
+  [mariadbNode.kind]: mariadbNode,
 };
 
 export function nodeKind(kind: string): NodeKindPlugin {

@@ -65,6 +65,7 @@ describe("buildReport", () => {
       "clientArp",
       "garps",
       "requests",
+      "nacos",
       "figures",
     ]);
   });
@@ -154,6 +155,32 @@ describe("buildReport", () => {
     expect(r.faults).toEqual([]);
     expect(r.requests.total).toBe(0);
     expect(r.requests.latencyMs).toEqual({ p50: null, p99: null, max: null });
+    expect(r.nacos).toBeNull();
+  });
+
+  it("summarises the Nacos workload's calls, with rounded error windows", () => {
+    const nacos = (atMs: number, endMs: number, operation: "publish" | "get-config", outcome: "ok" | "timeout", extra: Record<string, unknown> = {}): NewOp =>
+      ({ process: "client", f: "nacos", atMs, endMs, operation, outcome, key: "lab-0", ...extra }) as NewOp;
+    const r = buildReport({
+      ...input(),
+      ops: history(
+        nacos(0, 4.04, "publish", "ok", { lb: "lb1", member: "nacos1", value: "lab-0=1" }),
+        nacos(100.04, 2100.06, "publish", "timeout"),
+        nacos(2200, 2204, "get-config", "ok", { lb: "lb2", member: "nacos2", triedFirst: ["nacos3"] }),
+        nacos(3000, 3003, "get-config", "ok", { lb: "lb2", member: "nacos1", phase: "final" }),
+      ),
+    });
+    expect(r.nacos).toEqual({
+      total: 4,
+      ok: 3,
+      failed: 1,
+      byOperation: { final: { total: 1, ok: 1, failed: 0 }, "get-config": { total: 1, ok: 1, failed: 0 }, publish: { total: 2, ok: 1, failed: 1 } },
+      byOutcome: { ok: 3, timeout: 1 },
+      byMember: { nacos1: 2, nacos2: 1 },
+      byLb: { lb1: 1, lb2: 2 },
+      routedAround: 1,
+      errorWindows: [{ fromMs: 100, toMs: 2100.1, count: 1 }],
+    });
   });
 });
 

@@ -7,6 +7,7 @@
  */
 import type { FaultKind, FaultOp, Op, VrrpState } from "../history/ops.ts";
 import { round1 } from "../checkers/format.ts";
+import { nacosSummary } from "../checkers/nacos.ts";
 import { errorWindows, requestSummary } from "../checkers/requests.ts";
 import { faultOps, requestOps, streamsIn, vipOps, vipsIn, vrrpOps } from "../checkers/select.ts";
 import type { CheckResult, CheckUnit, Verdict } from "../checkers/types.ts";
@@ -83,6 +84,23 @@ export interface ReportRequests {
   latencyMs: { p50: number | null; p99: number | null; max: number | null };
 }
 
+/** What the Nacos workload saw (`nacos` ops); see docs/report.md. */
+export interface ReportNacos {
+  total: number;
+  ok: number;
+  failed: number;
+  /** Per operation (register, beat, list, publish, get-config, cluster-nodes, server-check); the end-of-run verification reads under `final`. */
+  byOperation: Record<string, { total: number; ok: number; failed: number }>;
+  byOutcome: Record<string, number>;
+  /** Calls answered, by the Nacos member that answered. */
+  byMember: Record<string, number>;
+  /** Calls answered, by load balancer. */
+  byLb: Record<string, number>;
+  /** Calls nginx sent to another member first (it routed around one). */
+  routedAround: number;
+  errorWindows: Array<{ fromMs: number; toMs: number; count: number }>;
+}
+
 export interface Report {
   schema: typeof REPORT_SCHEMA;
   scenario: string;
@@ -101,6 +119,8 @@ export interface Report {
   /** Gratuitous ARPs for the VIPs seen on the wire (only with a client node). */
   garps: Array<{ vip: string; mac: string; node: string | null; atMs: number }>;
   requests: ReportRequests;
+  /** The Nacos workload's calls through the VIP; `null` when the run had none. */
+  nacos: ReportNacos | null;
   figures: Record<string, number | null>;
 }
 
@@ -154,6 +174,7 @@ export function buildReport(input: BuildReportInput): Report {
     clientArp: ops.flatMap((o) => (o.f === "arp" ? [{ vip: o.vip, mac: o.mac, node: o.node, state: o.state, atMs: t(o.atMs) }] : [])),
     garps: ops.flatMap((o) => (o.f === "garp" ? [{ vip: o.vip, mac: o.mac, node: o.node, atMs: t(o.atMs) }] : [])),
     requests: reportRequests(ops),
+    nacos: reportNacos(ops),
     figures: Object.fromEntries(Object.entries(input.figures).map(([k, v]) => [k, reportFigure(k, v)])),
   };
 }
@@ -222,6 +243,12 @@ function reportRequests(ops: readonly Op[]): ReportRequests {
     byBackend: all.byBackend,
     latencyMs: { p50: lat(all.latencyMs.p50), p99: lat(all.latencyMs.p99), max: lat(all.latencyMs.max) },
   };
+}
+
+function reportNacos(ops: readonly Op[]): ReportNacos | null {
+  const s = nacosSummary(ops);
+  if (s.total === 0) return null;
+  return { ...s, errorWindows: s.errorWindows.map((w) => ({ fromMs: t(w.fromMs), toMs: t(w.toMs), count: w.count })) };
 }
 
 /** A figure named `…Ms` is rounded to 0.1 ms; NaN and ±Infinity become null (JSON has neither). */

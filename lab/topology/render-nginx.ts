@@ -1,6 +1,8 @@
 /**
  * nginx.conf for a load balancer: an L7 `http` reverse proxy (every response gets X-Lab-LB naming
- * the load balancer) or an L4 `stream` proxy (the backend's X-Lab-Peer then names it by address).
+ * the load balancer) or an L4 `stream` proxy (the backend's X-Lab-Peer then names it by address),
+ * and, with a Nacos cluster, its HTTP port through an `http` upstream and its gRPC port through a
+ * `stream` upstream.
  */
 import type { RenderedFile } from "./render-keepalived.ts";
 import type { ResolvedTopology, ResolvedUpstreamServer } from "./resolve.ts";
@@ -30,12 +32,9 @@ export function renderNginx(t: ResolvedTopology, nodeName: string): RenderedFile
     "}",
     "",
   ];
-  const body =
-    n.mode === "http"
+  // The web backends (none in a Nacos-only topology), in the block of their mode.
+  const web = n.servers.length === 0 ? [] : n.mode === "http"
       ? [
-          "http {",
-          "    access_log off;",
-          "    keepalive_timeout 65;",
           ...upstream,
           "",
           "    server {",
@@ -51,10 +50,8 @@ export function renderNginx(t: ResolvedTopology, nodeName: string): RenderedFile
           "            add_header X-Lab-LB $hostname always;",
           "        }",
           "    }",
-          "}",
         ]
       : [
-          "stream {",
           ...upstream,
           "",
           "    server {",
@@ -66,9 +63,81 @@ export function renderNginx(t: ResolvedTopology, nodeName: string): RenderedFile
           `        proxy_connect_timeout ${seconds(proxy.connectTimeout)};`,
           `        proxy_timeout ${seconds(proxy.readTimeout)};`,
           "    }",
-          "}",
         ];
+  const http = [...(n.mode === "http" ? web : []), ...nacosHttp(t)];
+  const stream = [...(n.mode === "stream" ? web : []), ...nacosStream(t)];
+  const body = [
+    ...(http.length ? ["http {", "    access_log off;", "    keepalive_timeout 65;", ...http, "}"] : []),
+    ...(http.length && stream.length ? [""] : []),
+    ...(stream.length ? ["stream {", ...stream, "}"] : []),
+  ];
   return { path: NGINX_CONF, content: `${[...head, ...body].join("\n")}\n` };
+}
+
+/**
+ * Nacos' open API and console (HTTP 8848) through an `http` upstream of the members. Its name has
+ * no underscore: Nacos' Tomcat rejects a Host header with one (400), and nginx sends the upstream's
+ * name as Host unless told otherwise; it is told anyway (the client's Host is passed on). Every
+ * response names the load balancer (X-Lab-LB) and the member(s) nginx tried (X-Lab-Upstream, the
+ * last one answered).
+ */
+function nacosHttp(t: ResolvedTopology): string[] {
+  const nacos = t.nacos;
+  if (!nacos) return [];
+  const p = nacos.proxy;
+  return [
+    ...(t.nginx.servers.length && t.nginx.mode === "http" ? [""] : []),
+    `    # Nacos open API and console: the ${nacos.members.length} members' HTTP port.`,
+    "    upstream nacos {",
+    ...nacos.members.map((m) => `        server ${m.address}:${nacos.httpPort}${nacosServerParams(t)};`),
+    "    }",
+    "",
+    "    server {",
+    `        listen ${nacos.httpPort};`,
+    "        location / {",
+    "            proxy_pass http://nacos;",
+    "            proxy_http_version 1.1;",
+    "            proxy_set_header Host $host;",
+    "            proxy_set_header X-Real-IP $remote_addr;",
+    "            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+    `            proxy_next_upstream ${p.nextUpstream.join(" ")};`,
+    `            proxy_connect_timeout ${seconds(p.connectTimeout)};`,
+    `            proxy_read_timeout ${seconds(p.readTimeout)};`,
+    "            add_header X-Lab-LB $hostname always;",
+    "            add_header X-Lab-Upstream $upstream_addr always;",
+    "        }",
+    "    }",
+  ];
+}
+
+/**
+ * Nacos 2.x clients' gRPC (9848) through a `stream` (L4) upstream: a client holds one long-lived
+ * HTTP/2 connection to one member and opens a new one (to whichever member nginx picks) when it breaks.
+ */
+function nacosStream(t: ResolvedTopology): string[] {
+  const nacos = t.nacos;
+  if (!nacos) return [];
+  const p = nacos.proxy;
+  return [
+    ...(t.nginx.servers.length && t.nginx.mode === "stream" ? [""] : []),
+    `    # Nacos client gRPC: the ${nacos.members.length} members' port ${nacos.grpcPort} (HTTP ${nacos.httpPort} + 1000).`,
+    "    upstream nacos-grpc {",
+    ...nacos.members.map((m) => `        server ${m.address}:${nacos.grpcPort}${nacosServerParams(t)};`),
+    "    }",
+    "",
+    "    server {",
+    `        listen ${nacos.grpcPort};`,
+    "        proxy_pass nacos-grpc;",
+    `        proxy_next_upstream ${p.nextUpstream.includes("off") ? "off" : "on"};`,
+    `        proxy_connect_timeout ${seconds(p.connectTimeout)};`,
+    "        proxy_timeout 10m;",
+    "    }",
+  ];
+}
+
+function nacosServerParams(t: ResolvedTopology): string {
+  const p = t.nacos!.proxy;
+  return ` max_fails=${p.maxFails} fail_timeout=${seconds(p.failTimeout)}`;
 }
 
 function balanceLines(t: ResolvedTopology): string[] {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseCidr } from "../ipv4.ts";
 import { renderKeepalived } from "./render-keepalived.ts";
+import { renderMariadb, renderNacosMember } from "./render-nacos.ts";
 import { renderNginx } from "./render-nginx.ts";
 import { resolveTopology } from "./resolve.ts";
 import { validateTopology } from "./validate.ts";
@@ -117,5 +118,63 @@ describe("nginx.conf", () => {
   it("renders hash and ip_hash balancing", () => {
     expect(renderNginx(resolve({ name: "h", nginx: { upstream: { balance: "hash", hashKey: "$request_uri", consistent: true } } }), "lb1").content).toContain("hash $request_uri consistent;");
     expect(renderNginx(resolve({ name: "h", nginx: { upstream: { balance: "ip_hash" } } }), "lb1").content).toContain("ip_hash;");
+  });
+});
+
+describe("a Nacos cluster", () => {
+  const nacos = (storage: "embedded" | "mysql") => resolve({ name: "nacos", web: {}, nacos: { members: 3, storage } });
+
+  it("places the members at .31+ and MariaDB at .40", () => {
+    expect(nacos("mysql").nodes.map((n) => `${n.name}=${n.address}=${n.kind}`)).toEqual([
+      "lb1=10.213.9.11=lb",
+      "lb2=10.213.9.12=lb",
+      "mariadb=10.213.9.40=mariadb",
+      "nacos1=10.213.9.31=nacos",
+      "nacos2=10.213.9.32=nacos",
+      "nacos3=10.213.9.33=nacos",
+    ]);
+    expect(nacos("embedded").nacos!.database).toBeUndefined();
+  });
+
+  it("renders each member's nacos.env with the official image's variables", () => {
+    const env = renderNacosMember(nacos("embedded"), "nacos2")[0]!;
+    expect(env.path).toBe("/etc/lab/nacos.env");
+    expect(env.content).toContain("MODE=cluster\nNACOS_SERVERS=10.213.9.31:8848 10.213.9.32:8848 10.213.9.33:8848\nNACOS_SERVER_IP=10.213.9.32\n");
+    expect(env.content).toContain("JVM_XMS=256m\nJVM_XMX=512m\nJVM_XMN=128m\n");
+    expect(env.content).not.toContain("SPRING_DATASOURCE_PLATFORM");
+    expect(renderNacosMember(nacos("embedded"), "nacos2")).toHaveLength(1);
+  });
+
+  it("with MySQL storage, points the members at MariaDB and makes their boot wait for it", () => {
+    const t = nacos("mysql");
+    const [env, hook] = renderNacosMember(t, "nacos1");
+    expect(env!.content).toContain("SPRING_DATASOURCE_PLATFORM=mysql\nMYSQL_SERVICE_HOST=10.213.9.40\nMYSQL_SERVICE_PORT=3306\nMYSQL_SERVICE_DB_NAME=nacos\nMYSQL_SERVICE_USER=nacos\n");
+    expect(hook).toMatchObject({ path: "/etc/lab/on-boot.sh", mode: 0o755 });
+    expect(hook!.content).toContain("/dev/tcp/10.213.9.40/3306");
+    expect(renderMariadb(t)[0]!.content).toContain("MARIADB_DATABASE=nacos\nMARIADB_USER=nacos\nMARIADB_PASSWORD=nacos-lab\nMARIADB_PORT=3306\n");
+    expect(() => renderMariadb(nacos("embedded"))).toThrow(/no MariaDB node/);
+  });
+
+  it("proxies HTTP 8848 through an http upstream and gRPC 9848 through a stream upstream, without web backends", () => {
+    const c = renderNginx(nacos("embedded"), "lb1").content;
+    expect(c).not.toContain("backends");
+    expect(c).toMatch(/http \{\n    access_log off;\n    keepalive_timeout 65;\n    # Nacos open API/);
+    expect(c).toContain("    upstream nacos {\n        server 10.213.9.31:8848 max_fails=1 fail_timeout=10s;\n        server 10.213.9.32:8848");
+    expect(c).toContain("listen 8848;");
+    expect(c).toContain("proxy_set_header Host $host;");
+    expect(c).toContain("add_header X-Lab-Upstream $upstream_addr always;");
+    expect(c).toContain("proxy_next_upstream error timeout http_502 http_503 http_504;");
+    expect(c).toMatch(/stream \{\n    # Nacos client gRPC[^\n]*\n    upstream nacos-grpc \{\n        server 10.213.9.31:9848/);
+    expect(c).toContain("listen 9848;\n        proxy_pass nacos-grpc;");
+    // Nacos' Tomcat rejects a Host with an underscore: no upstream name may carry one.
+    expect(c.match(/upstream (\S+) \{/g)!.every((u) => !u.includes("_"))).toBe(true);
+  });
+
+  it("keeps the web backends next to Nacos, in their own mode", () => {
+    const http = renderNginx(resolve({ name: "both", nacos: {} }), "lb1").content;
+    expect(http).toMatch(/upstream backends[\s\S]*listen 80 default_server[\s\S]*upstream nacos \{[\s\S]*\n\}\n\nstream \{\n    # Nacos client gRPC/);
+    const stream = renderNginx(resolve({ name: "both", nginx: { mode: "stream", listen: 88 }, nacos: {} }), "lb1").content;
+    expect(stream).toMatch(/stream \{\n    upstream backends[\s\S]*listen 88;[\s\S]*upstream nacos-grpc/);
+    expect(stream).toMatch(/http \{[\s\S]*upstream nacos \{/);
   });
 });

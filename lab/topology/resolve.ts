@@ -5,10 +5,10 @@
  */
 import { type Cidr, formatCidr, formatIpv4, nthAddress, parseIpv4, mask } from "../ipv4.ts";
 import type { VrrpVersion } from "../protocol/vrrp-timing.ts";
-import { durationMs, type Topology, type TrackScriptSpec, type UpstreamServerSpec } from "./schema.ts";
-import { defaultInstances } from "./validate.ts";
+import { durationMs, type NacosSpec, type Topology, type TrackScriptSpec, type UpstreamServerSpec } from "./schema.ts";
+import { defaultInstances, NACOS_ADDRESSES, NACOS_PORTS, nacosNodeNames } from "./validate.ts";
 
-export type NodeKind = "lb" | "web" | "client";
+export type NodeKind = "lb" | "web" | "client" | "nacos" | "mariadb";
 
 export interface ResolvedNode {
   name: string;
@@ -44,6 +44,22 @@ export interface ResolvedUpstreamServer extends UpstreamServerSpec {
   port: number;
 }
 
+/** The Nacos cluster of a topology, with its nodes' addresses. */
+export interface ResolvedNacos {
+  /** nacos1…nacosN, in order. */
+  members: ResolvedNode[];
+  storage: NacosSpec["storage"];
+  /** The MariaDB node (storage: mysql). */
+  database: ResolvedNode | undefined;
+  /** The database the members use (storage: mysql); the password is a lab-only one. */
+  db: { name: string; user: string; password: string; port: number } | undefined;
+  heap: NacosSpec["heap"];
+  proxy: NacosSpec["proxy"];
+  /** HTTP (open API, console) and client gRPC, on the members and on the load balancers alike. */
+  httpPort: number;
+  grpcPort: number;
+}
+
 export interface ResolvedTopology {
   name: string;
   description: string | undefined;
@@ -63,6 +79,8 @@ export interface ResolvedTopology {
     scripts: Record<string, TrackScriptSpec>;
   };
   nginx: Topology["nginx"] & { servers: ResolvedUpstreamServer[] };
+  /** The Nacos cluster behind the load balancers, when the topology has one. */
+  nacos: ResolvedNacos | undefined;
   /** The user's files when they bring their own configs (resolved paths). */
   byo: { nginx: string | undefined; keepalived: Record<string, string> | undefined };
   /** The declared topology, after defaults. */
@@ -82,6 +100,7 @@ export function resolveTopology(t: Topology, subnet: Cidr): ResolvedTopology {
   const lbs = Object.entries(t.lb).map(([name, n], i): ResolvedNode => ({ name, kind: "lb", address: at(n.address, FIRST_ADDRESS.lb + i) }));
   const webs = Object.entries(t.web).map(([name, n], i): ResolvedNode => ({ name, kind: "web", address: at(n.address, FIRST_ADDRESS.web + i) }));
   const client: ResolvedNode | undefined = t.client ? { name: "client", kind: "client", address: at(undefined, FIRST_ADDRESS.client) } : undefined;
+  const nacos = t.nacos ? resolveNacos(t.nacos, (n) => at(undefined, n)) : undefined;
 
   const declared = t.keepalived.config ? {} : (t.keepalived.instances ?? defaultInstances(lbs.map((n) => n.name)));
   const instances = Object.entries(declared).map(([name, inst]): ResolvedInstance => {
@@ -122,14 +141,30 @@ export function resolveTopology(t: Topology, subnet: Cidr): ResolvedTopology {
     subnetText: formatCidr(subnet),
     prefix: subnet.prefix,
     gateway: formatIpv4(nthAddress(subnet, 1)),
-    nodes: [...lbs, ...webs, ...(client ? [client] : [])],
+    nodes: [...lbs, ...webs, ...(nacos?.database ? [nacos.database] : []), ...(nacos?.members ?? []), ...(client ? [client] : [])],
     lbs,
     webs,
     client,
     vrrp: { version: t.keepalived.version, instances, scripts: t.keepalived.scripts },
     nginx: { ...t.nginx, servers },
+    nacos,
     byo: { nginx: t.nginx.config, keepalived: t.keepalived.config },
     declared: t,
+  };
+}
+
+function resolveNacos(spec: NacosSpec, host: (n: number) => string): ResolvedNacos {
+  const names = nacosNodeNames(spec);
+  const database: ResolvedNode | undefined = names.database ? { name: names.database, kind: "mariadb", address: host(NACOS_ADDRESSES.database) } : undefined;
+  return {
+    members: names.members.map((name, i): ResolvedNode => ({ name, kind: "nacos", address: host(NACOS_ADDRESSES.firstMember + i) })),
+    storage: spec.storage,
+    database,
+    db: database ? { name: "nacos", user: "nacos", password: "nacos-lab", port: 3306 } : undefined,
+    heap: spec.heap,
+    proxy: spec.proxy,
+    httpPort: NACOS_PORTS.http,
+    grpcPort: NACOS_PORTS.grpc,
   };
 }
 

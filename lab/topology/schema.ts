@@ -12,6 +12,7 @@
  *   client: false                               # a client node (ARP view, captures)
  *   nginx: { mode: http, listen: 80, upstream: {...}, proxy: {...} }
  *   keepalived: { version: 2, scripts: {...}, instances: {...} }
+ *   nacos: { members: 3, storage: embedded }     # optional: a Nacos cluster behind the VIP
  */
 import { z } from "zod";
 
@@ -145,6 +146,42 @@ const keepalived = z.strictObject({
   config: z.record(nodeName, z.string().min(1)).optional(),
 });
 
+/** A JVM memory size as the JVM's -Xmx takes it: 512m, 1g, 262144k. */
+const jvmSize = z.string().regex(/^[1-9]\d{0,6}[kmgKMG]$/, 'must be a JVM size like "512m" or "1g"');
+
+/**
+ * A Nacos 2.3.2 cluster (images/nacos) behind the load balancers: members nacos1…nacosN at .31, .32, …
+ * in cluster mode; HTTP 8848 through an nginx `http` upstream and client gRPC 9848 through a `stream`
+ * upstream on every load balancer, the VIP in front. With `storage: mysql`, a MariaDB node (`mariadb`,
+ * .40) holds the data and is booted before the members.
+ */
+const nacos = z.strictObject({
+  /** Cluster members; 3 is the smallest cluster that keeps a raft majority without one of them. */
+  members: z.number().int().min(1).max(7).default(3),
+  /** `embedded`: Derby replicated by JRaft (Nacos' cluster default); `mysql`: a MariaDB node. */
+  storage: z.enum(["embedded", "mysql"]).default("embedded"),
+  /** JVM heap of each member: JVM_XMS, JVM_XMX, JVM_XMN of the official image. */
+  heap: z
+    .strictObject({
+      xms: jvmSize.default("256m"),
+      xmx: jvmSize.default("512m"),
+      xmn: jvmSize.default("128m"),
+    })
+    .prefault({}),
+  /** How nginx proxies to the members (both upstreams). */
+  proxy: z
+    .strictObject({
+      /** Retry the next member on these (HTTP); POSTs are retried only when nothing was sent yet. */
+      nextUpstream: z.array(z.enum(NEXT_UPSTREAM)).min(1).default(["error", "timeout", "http_502", "http_503", "http_504"]),
+      connectTimeout: duration.default("1s"),
+      readTimeout: duration.default("10s"),
+      /** A member that failed this often is left alone for failTimeout (0: never). */
+      maxFails: z.number().int().min(0).max(1000).default(1),
+      failTimeout: duration.default("10s"),
+    })
+    .prefault({}),
+});
+
 export const TopologySchema = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9-]{0,23}$/, "must be 1–24 lowercase letters, digits or dashes, starting with a letter"),
   description: z.string().max(2000).optional(),
@@ -159,6 +196,7 @@ export const TopologySchema = z.strictObject({
   client: z.boolean().default(false),
   nginx: nginx.prefault({}),
   keepalived: keepalived.prefault({}),
+  nacos: nacos.optional(),
 });
 
 /** What a user writes (defaults optional). */
@@ -168,6 +206,7 @@ export type Topology = z.output<typeof TopologySchema>;
 export type TrackScriptSpec = z.output<typeof trackScript>;
 export type InstanceSpec = z.output<typeof instance>;
 export type UpstreamServerSpec = z.output<typeof upstreamServer>;
+export type NacosSpec = z.output<typeof nacos>;
 
 /** Declare a topology in TypeScript with completion and type checking. */
 export function defineTopology(topology: TopologyInput): TopologyInput {

@@ -146,3 +146,53 @@ describe("topology YAML", () => {
     expect(yamlIssues(bomb)[0]!.path).toBe("(yaml)");
   });
 });
+
+describe("nacos section", () => {
+  it("fills the defaults: 3 members, embedded storage, the lab's heap sizes", () => {
+    const t = validateTopology({ name: "n", web: {}, nacos: {} });
+    expect(t.nacos).toEqual({
+      members: 3,
+      storage: "embedded",
+      heap: { xms: "256m", xmx: "512m", xmn: "128m" },
+      proxy: { nextUpstream: ["error", "timeout", "http_502", "http_503", "http_504"], connectTimeout: "1s", readTimeout: "10s", maxFails: 1, failTimeout: "10s" },
+    });
+  });
+
+  it("lets a Nacos topology have no web backend, but not a topology without either", () => {
+    expect(issuesOf({ name: "n", web: {}, nacos: { members: 3 } })).toEqual([]);
+    expect(issuesOf({ name: "n", web: {} }).map((i) => i.path)).toEqual(["web"]);
+  });
+
+  it("checks fields with their paths: storage, members, heap sizes", () => {
+    const bad = issuesOf({ name: "n", nacos: { storage: "postgres", members: 9 } });
+    expect(bad.map((i) => i.path)).toEqual(["nacos.members", "nacos.storage"]);
+    expect(bad[0]!.message).toMatch(/^must be at most 7/);
+    expect(bad[1]!.message).toMatch(/^must be one of "embedded", "mysql"/);
+    expect(issuesOf({ name: "n", nacos: { heap: { xmx: "512" } } }).map((i) => [i.path, i.message])).toEqual([["nacos.heap.xmx", 'must be a JVM size like "512m" or "1g"']]);
+    const heap = issuesOf({ name: "n", web: {}, nacos: { heap: { xms: "1g", xmx: "512m", xmn: "512m" } } });
+    expect(heap.map((i) => i.path)).toEqual(["nacos.heap.xms", "nacos.heap.xmn"]);
+    expect(heap[0]!.message).toBe("initial heap 1g is larger than the maximum 512m");
+    expect(issuesOf({ name: "n", nacos: { memebrs: 3 } })).toEqual([{ path: "nacos.memebrs", message: "unknown field `memebrs`", fix: "did you mean `members`?" }]);
+  });
+
+  it("keeps the members' names, addresses and ports for them", () => {
+    const issues = issuesOf({
+      name: "n",
+      network: { subnet: "10.213.9.0/24" },
+      lb: { lb1: {}, nacos2: {} },
+      web: { web1: { address: 32 } },
+      nginx: { listen: 8848 },
+      nacos: { storage: "mysql" },
+      keepalived: { instances: { VI_1: { virtualRouterId: 51, vips: ["10.213.9.40"], priorities: { lb1: 100, nacos2: 90 } } } },
+    });
+    expect(issues.map((i) => i.path)).toEqual(["lb.nacos2", "web.web1.address", "keepalived.instances.VI_1.vips.0", "nginx.listen"]);
+    expect(issues[1]!.message).toBe("address .32 belongs to Nacos node nacos2");
+    expect(issues[2]!.message).toBe("address .40 belongs to Nacos node mariadb");
+  });
+
+  it("reads a Nacos topology from YAML, naming the line of a bad field", () => {
+    const t = parseTopologyYaml(["name: nacos", "web: {}", "nacos:", "  members: 3", "  storage: mysql", ""].join("\n"));
+    expect(t.nacos).toMatchObject({ members: 3, storage: "mysql" });
+    expect(yamlIssues(["name: nacos", "nacos:", "  members: 3", "  storage: sqlite", ""].join("\n"))[0]).toMatchObject({ path: "nacos.storage", line: 4 });
+  });
+});

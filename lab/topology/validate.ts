@@ -293,7 +293,7 @@ export function checkRelations(t: Topology): TopologyIssue[] {
 
   // nginx.
   const servers = t.nginx.upstream.servers ?? webNames.map((node) => ({ node }));
-  if (!t.nginx.config && servers.length === 0) add("web", "nginx has no backend to proxy to", "add a web node, e.g. `web: { web1: {} }`");
+  if (!t.nginx.config && servers.length === 0 && !t.nacos) add("web", "nginx has no backend to proxy to", "add a web node, e.g. `web: { web1: {} }`, or a Nacos cluster (`nacos: { members: 3 }`)");
   servers.forEach((server, i) => {
     if (!webNames.includes(server.node)) add(`nginx.upstream.servers.${i}.node`, `"${server.node}" is not a web node`, `web nodes are: ${webNames.join(", ") || "(none)"}`);
   });
@@ -310,5 +310,67 @@ export function checkRelations(t: Topology): TopologyIssue[] {
   if (t.nginx.mode === "stream" && t.nginx.proxy.nextUpstream.some((n) => n.startsWith("http_") || n === "invalid_header" || n === "non_idempotent")) {
     add("nginx.proxy.nextUpstream", "HTTP conditions do not apply to stream (L4) proxying, which retries on connection errors only", "use [error, timeout] or [off]");
   }
+  if (t.nacos) issues.push(...checkNacos(t, subnet));
+  return issues;
+}
+
+/** Where the Nacos members and the MariaDB node live: .31, .32, … and .40. */
+export const NACOS_ADDRESSES = { firstMember: 31, database: 40 } as const;
+/** Nacos' ports (NACOS_APPLICATION_PORT and its offsets): HTTP, client gRPC, member gRPC, raft. */
+export const NACOS_PORTS = { http: 8848, grpc: 9848, memberGrpc: 9849, raft: 7848 } as const;
+
+/** Names of the nodes a `nacos` section adds: nacos1…nacosN, and `mariadb` with MySQL storage. */
+export function nacosNodeNames(spec: NonNullable<Topology["nacos"]>): { members: string[]; database: string | undefined } {
+  return { members: Array.from({ length: spec.members }, (_, i) => `nacos${i + 1}`), database: spec.storage === "mysql" ? "mariadb" : undefined };
+}
+
+function jvmBytes(size: string): number {
+  const n = Number(size.slice(0, -1));
+  const unit = size.slice(-1).toLowerCase();
+  return n * (unit === "g" ? 1024 ** 3 : unit === "m" ? 1024 ** 2 : 1024);
+}
+
+function checkNacos(t: Topology, subnet: Cidr | undefined): TopologyIssue[] {
+  const issues: TopologyIssue[] = [];
+  const add = (path: string, message: string, fix?: string) => issues.push({ path, message, ...(fix ? { fix } : {}) });
+  const spec = t.nacos!;
+  const { members, database } = nacosNodeNames(spec);
+  const added = [...members, ...(database ? [database] : [])];
+  for (const [section, names] of [["lb", Object.keys(t.lb)], ["web", Object.keys(t.web)]] as const) {
+    for (const name of names.filter((n) => added.includes(n))) {
+      add(`${section}.${name}`, `name "${name}" is taken by the Nacos cluster (its nodes are ${added.join(", ")})`, "rename this node");
+    }
+  }
+  // The lab's own nodes sit at .11+ (lb), .21+ (web); Nacos at .31+ and MariaDB at .40.
+  const reserved = new Map<number, string>(members.map((m, i) => [NACOS_ADDRESSES.firstMember + i, m]));
+  if (database) reserved.set(NACOS_ADDRESSES.database, database);
+  const webCount = Object.keys(t.web).length;
+  if (webCount > NACOS_ADDRESSES.firstMember - 21) {
+    add("web", `has ${webCount} web nodes; with a Nacos cluster at most ${NACOS_ADDRESSES.firstMember - 21} (.21–.30), as the members start at .${NACOS_ADDRESSES.firstMember}`, "remove web nodes");
+  }
+  const hostOf = (value: string | number | undefined): number | undefined => {
+    if (typeof value === "number") return value;
+    if (value === undefined || !subnet) return undefined;
+    const ip = parseIpv4(value);
+    return ip === undefined ? undefined : (ip & ~mask(subnet.prefix)) >>> 0;
+  };
+  const explicit: Array<[string, string | number | undefined]> = [
+    ...Object.entries(t.lb).map(([n, v]): [string, string | number | undefined] => [`lb.${n}.address`, v.address]),
+    ...Object.entries(t.web).map(([n, v]): [string, string | number | undefined] => [`web.${n}.address`, v.address]),
+    ...Object.entries(t.keepalived.instances ?? {}).flatMap(([name, inst]) => (inst.vips ?? []).map((v, i): [string, string | number | undefined] => [`keepalived.instances.${name}.vips.${i}`, v])),
+  ];
+  for (const [path, value] of explicit) {
+    const host = hostOf(value);
+    const owner = host === undefined ? undefined : reserved.get(host);
+    if (owner) add(path, `address .${host} belongs to Nacos node ${owner}`, `Nacos members take .${NACOS_ADDRESSES.firstMember}–.${NACOS_ADDRESSES.firstMember + members.length - 1}${database ? ` and ${database} .${NACOS_ADDRESSES.database}` : ""}; use another address`);
+  }
+  const ports: number[] = [NACOS_PORTS.http, NACOS_PORTS.grpc];
+  if (!t.nginx.config && ports.includes(t.nginx.listen)) {
+    add("nginx.listen", `port ${t.nginx.listen} is where the load balancers serve Nacos (HTTP ${NACOS_PORTS.http}, gRPC ${NACOS_PORTS.grpc})`, "listen on another port for the web backends, e.g. 80");
+  }
+  const { xms, xmx, xmn } = spec.heap;
+  if (jvmBytes(xms) > jvmBytes(xmx)) add("nacos.heap.xms", `initial heap ${xms} is larger than the maximum ${xmx}`, "make xms at most xmx");
+  if (jvmBytes(xmn) >= jvmBytes(xmx)) add("nacos.heap.xmn", `young generation ${xmn} must be smaller than the maximum heap ${xmx}`, "make xmn a fraction of xmx, e.g. a quarter");
+  if (spec.proxy.nextUpstream.includes("off") && spec.proxy.nextUpstream.length > 1) add("nacos.proxy.nextUpstream", "`off` cannot be combined with other conditions", "use [off] alone, or drop it");
   return issues;
 }

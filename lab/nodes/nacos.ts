@@ -1,0 +1,75 @@
+/**
+ * Nacos member: the Nacos 2.3.2 server of images/nacos in cluster mode, configured by the
+ * /etc/lab/nacos.env rendered for it (topology/render-nacos.ts) and started at boot by `labctl start
+ * nacos`. Ready when its readiness endpoint answers and it sees every member of the cluster UP.
+ */
+import { LabError, WaitTimeoutError } from "../errors.ts";
+import type { LabNode } from "../runtime/node-container.ts";
+import type { ResolvedTopology } from "../topology/resolve.ts";
+import { HOST_SYSCTLS, type NodeKindPlugin, type ReadyContext } from "./kind.ts";
+
+export const nacosMember: NodeKindPlugin = {
+  kind: "nacos",
+  spec: (_t, node, files) => ({
+    name: node.name,
+    role: "nacos",
+    image: "nacos",
+    address: node.address,
+    files: files.get(node.name) ?? [],
+    boot: ["nacos"],
+    sysctls: { ...HOST_SYSCTLS },
+  }),
+  configChecks: () => [],
+  // Three JVMs on two cores start in 36–51 s (images/nacos); a cluster needs a few report rounds more.
+  readyTimeoutMs: 240_000,
+  ready: (ctx) => waitForMember(ctx),
+};
+
+/** The cluster as one member sees it: address → state (UP, DOWN, SUSPICIOUS, …). */
+export async function clusterView(node: LabNode, httpPort: number): Promise<Map<string, string>> {
+  const r = await node.exec(["curl", "-fsS", "-m", "3", `http://127.0.0.1:${httpPort}/nacos/v1/core/cluster/nodes`], { check: false, timeoutMs: 10_000 });
+  if (r.exitCode !== 0) throw new Error(`GET /nacos/v1/core/cluster/nodes in ${node.name}: curl exited ${r.exitCode} ${r.stderr.trim()}`);
+  return parseClusterNodes(r.stdout);
+}
+
+/** Parse the body of GET /nacos/v1/core/cluster/nodes: `{ code, data: [{ address, state, … }] }`. */
+export function parseClusterNodes(body: string): Map<string, string> {
+  const parsed = JSON.parse(body) as { data?: Array<{ address?: unknown; state?: unknown }> };
+  if (!Array.isArray(parsed.data)) throw new Error(`cluster/nodes answered without a data list: ${body.slice(0, 200)}`);
+  return new Map(parsed.data.map((m) => [String(m.address), String(m.state)]));
+}
+
+/** What is missing for `node` to be a ready member seeing all of `t`'s members UP, or undefined when nothing is. */
+export async function memberNotReady(t: ResolvedTopology, node: LabNode): Promise<string | undefined> {
+  const nacos = t.nacos!;
+  const health = await node.exec(["curl", "-fsS", "-m", "3", "-o", "/dev/null", "-w", "%{http_code}", `http://127.0.0.1:${nacos.httpPort}/nacos/v1/console/health/readiness`], { check: false, timeoutMs: 10_000 });
+  if (health.stdout.trim() !== "200") return `${node.name} is not ready (readiness: ${health.stdout.trim() || `curl exited ${health.exitCode}`})`;
+  const view = await clusterView(node, nacos.httpPort);
+  const missing = nacos.members.filter((m) => view.get(`${m.address}:${nacos.httpPort}`) !== "UP");
+  if (missing.length) return `${node.name} sees ${missing.map((m) => `${m.name} ${view.get(`${m.address}:${nacos.httpPort}`) ?? "absent"}`).join(", ")}`;
+  return undefined;
+}
+
+async function waitForMember({ topology, node, timeoutMs, clock }: ReadyContext): Promise<void> {
+  const started = clock.nowMs();
+  let last = "no answer yet";
+  for (;;) {
+    try {
+      const why = await memberNotReady(topology, node);
+      if (why === undefined) return;
+      last = why;
+    } catch (err) {
+      last = (err as Error).message;
+      // A node that is gone or off will not become ready: say so now, not at the deadline.
+      const power = await node.powerState().catch((e: unknown) => `gone (${(e as Error).message})`);
+      if (power !== "running") throw new LabError(`Nacos member ${node.name} cannot become ready: the node is ${power}`, { cause: err });
+    }
+    if (clock.nowMs() - started > timeoutMs) {
+      const log = await node.exec(["tail", "-n", "5", "/var/log/lab/nacos.log"], { check: false }).catch(() => undefined);
+      throw new WaitTimeoutError(`Nacos member ${node.name} ready and seeing every member UP (last: ${last})`, timeoutMs, {
+        remedy: `Look at ${node.name}'s /var/log/lab/nacos.log and /home/nacos/logs/nacos.log${log?.stdout ? `; its last lines:\n${log.stdout}` : ""}`,
+      });
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
