@@ -7,9 +7,9 @@
  *   {{prefix}}        the subnet's prefix length (24)  {{subnet}}      the subnet (10.213.7.0/24)
  *
  * The VRRP instances are read from the keepalived files, so observers and checkers know the VIPs.
- * Paths must stay inside the topology file's folder. Pitfalls from the tutorials are reported.
+ * Paths must stay inside the topology file's folder, symbolic links included. Pitfalls from the tutorials are reported.
  */
-import { readFile } from "node:fs/promises";
+import { readFile, realpath } from "node:fs/promises";
 import { isAbsolute, relative, resolve } from "node:path";
 import { TopologyError, type TopologyIssue } from "../errors.ts";
 import { formatIpv4, nthAddress } from "../ipv4.ts";
@@ -43,6 +43,13 @@ export async function loadByoConfigs(t: ResolvedTopology, dir: string | undefine
     }
     const file = resolve(base, path);
     try {
+      // A symbolic link inside the folder may point anywhere: judge where it really leads.
+      const real = await realpath(file);
+      const inside = relative(await realpath(base), real);
+      if (isAbsolute(inside) || inside.startsWith("..")) {
+        issues.push({ path: field, message: `${path} leads (through a symbolic link) to ${real}, outside the topology's folder`, fix: "put the file itself next to the topology file" });
+        return undefined;
+      }
       const text = await readFile(file, "utf8");
       if (text.length > MAX_CONFIG_BYTES) {
         issues.push({ path: field, message: `${path} is larger than ${MAX_CONFIG_BYTES} bytes`, file: path });

@@ -72,7 +72,13 @@ const nginx = z.strictObject({
     .strictObject({
       balance: z.enum(["round-robin", "least_conn", "ip_hash", "hash"]).default("round-robin"),
       /** Key for `hash` (e.g. "$request_uri", "$remote_addr"). */
-      hashKey: z.string().min(1).max(200).optional(),
+      hashKey: z
+        .string()
+        .min(1)
+        .max(200)
+        // One nginx token: a `;`, a brace, a quote or a space would end the directive and start others.
+        .regex(/^[A-Za-z0-9_$.:\/-]+$/, 'must be nginx variables and text without spaces, quotes, ";" or braces (e.g. "$request_uri")')
+        .optional(),
       consistent: z.boolean().default(false),
       /** Default: every web node, weight 1. */
       servers: z.array(upstreamServer).min(1).optional(),

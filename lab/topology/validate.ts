@@ -34,9 +34,11 @@ export interface ValidateOptions {
 /** Parse and check a topology; throws TopologyError listing every problem. */
 export function validateTopology(input: unknown, options: ValidateOptions = {}): Topology {
   const issues: TopologyIssue[] = [];
-  const parsed = TopologySchema.safeParse(input);
+  // reportInput: zod 4 leaves the offending value out of its issues otherwise, and a wrong type would
+  // read as a missing field ("is required").
+  const parsed = TopologySchema.safeParse(input, { reportInput: true });
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) issues.push(...fromZodIssue(issue));
+    for (const issue of withoutSafeIntegerEchoes(parsed.error.issues)) issues.push(...fromZodIssue(issue));
   } else {
     issues.push(...checkRelations(withDefaults(parsed.data)));
   }
@@ -78,7 +80,7 @@ function fromZodIssue(issue: z.core.$ZodIssue): TopologyIssue[] {
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map((key) => {
       const path = at ? `${at}.${key}` : key;
-      const known = KNOWN_MISTAKES[key];
+      const known = Object.hasOwn(KNOWN_MISTAKES, key) ? KNOWN_MISTAKES[key] : undefined;
       return {
         path,
         message: `unknown field \`${key}\``,
@@ -111,8 +113,20 @@ function fromZodIssue(issue: z.core.$ZodIssue): TopologyIssue[] {
   return [{ path: at, message: issue.message }];
 }
 
+/**
+ * An integer field beyond ±2^53 fails both zod's safe-integer bound and the field's own: keep the
+ * field's ("at most 65535"), not the echo ("at most 9007199254740991").
+ */
+function withoutSafeIntegerEchoes(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+  const key = (i: z.core.$ZodIssue) => pathText(i.path);
+  const echo = (i: z.core.$ZodIssue) =>
+    (i.code === "too_big" && Number(i.maximum) === Number.MAX_SAFE_INTEGER) || (i.code === "too_small" && Number(i.minimum) === Number.MIN_SAFE_INTEGER);
+  return issues.filter((i) => !echo(i) || !issues.some((o) => o !== i && !echo(o) && key(o) === key(i)));
+}
+
 function describe(value: unknown): string {
   if (value === undefined) return "nothing";
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
   const text = JSON.stringify(value);
   return text === undefined ? String(value) : text.length > 60 ? `${text.slice(0, 57)}…` : text;
 }
@@ -278,8 +292,9 @@ export function checkRelations(t: Topology): TopologyIssue[] {
     if (inst.auth && [...inst.auth.pass].length > 8) {
       add(`${at}.auth.pass`, `is ${[...inst.auth.pass].length} characters; keepalived keeps only the first 8 and ignores the rest`, "use at most 8 characters");
     }
-    if (inst.auth && !/^[\x21-\x7e]+$/.test(inst.auth.pass)) {
-      add(`${at}.auth.pass`, "must be printable ASCII without spaces", "use letters, digits and punctuation");
+    // keepalived's parser ends a word at a space, reads `!` and `#` as a comment and braces and quotes as syntax.
+    if (inst.auth && (!/^[\x21-\x7e]+$/.test(inst.auth.pass) || /[{}"'#!\\]/.test(inst.auth.pass))) {
+      add(`${at}.auth.pass`, "must be printable ASCII without spaces, quotes, braces, \\, # or ! (keepalived reads # and ! as the start of a comment)", "use letters, digits and punctuation such as - _ . @");
     }
     for (const script of inst.track) {
       if (!t.keepalived.scripts[script]) {
