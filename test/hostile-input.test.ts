@@ -68,14 +68,16 @@ describe("hostile topology files: exit 2, a clear message, nothing started, noth
   for (const c of CASES) {
     it(c.file, async () => {
       const sinceS = Math.floor(Date.now() / 1000) - 1;
-      const r = await execa(process.execPath, [CLI, "up", join(dir, `${c.file}.lab.yml`)], { reject: false, timeout: 60_000 });
+      const sub = execa(process.execPath, [CLI, "up", join(dir, `${c.file}.lab.yml`)], { reject: false, timeout: 60_000 });
+      const pid = sub.pid!;
+      const r = await sub;
       expect(r.exitCode, r.stderr).toBe(2);
       expect(r.stderr).toMatch(/^failover-lab: Invalid topology/);
       for (const pattern of c.says) expect(r.stderr).toMatch(pattern);
       expect(r.stderr).toContain("no container was started");
       expect(r.stderr).not.toMatch(/^\s+at /m);
       expect(r.stderr).not.toContain("root:x:0:0");
-      expect(await createdSince(sinceS, r.pid!)).toEqual([]);
+      expect(await createdSince(sinceS, pid)).toEqual([]);
       expect(CASES.map((_, i) => `${CANARY}-${i}`).filter((f) => existsSync(f))).toEqual([]);
     });
   }
