@@ -40,7 +40,13 @@ export class ClientArpObserver {
       return this.disable(`bridge ${bridge} is not visible on this machine`);
     }
     this.timers = await readNeighbourTimers(bridge);
-    const proc = execa("ip", ["-o", "monitor", "neigh", "dev", bridge], { buffer: false, reject: false });
+    // A watchdog ends the monitor when this process is gone, even killed with SIGKILL (which no
+    // clean-up handler sees): nothing of the lab outlives it on the host.
+    const proc = execa(
+      "bash",
+      ["-c", 'ip -o monitor neigh dev "$1" & m=$!; trap "kill $m 2>/dev/null" EXIT; while kill -0 "$2" 2>/dev/null && kill -0 "$m" 2>/dev/null; do sleep 1; done', "arp-watch", bridge, String(process.pid)],
+      { buffer: false, reject: false },
+    );
     this.monitor = proc;
     proc.catch(() => undefined);
     void (async () => {
