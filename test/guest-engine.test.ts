@@ -78,8 +78,11 @@ function lvsDrLab(): { lab: string; subnet: string; nodes: NodeSpec[] } {
     role: "lb",
     image: "lb",
     address: LB[name],
-    files: [{ path: "/etc/keepalived/keepalived.conf", content: directorConf(name, state, priority) }],
-    boot: ["keepalived"],
+    files: [
+      { path: "/etc/keepalived/keepalived.conf", content: directorConf(name, state, priority) },
+      { path: "/etc/lab/on-boot.sh", content: "#!/bin/sh\nlabctl start keepalived\n", mode: 0o755 },
+    ],
+    boot: [], // started by on-boot.sh; see waitForDaemons
   });
   // A DR real server owns the VIP on lo (it accepts packets addressed to it) but never answers ARP for it.
   const realServer = (name: "web1" | "web2"): NodeSpec => ({
@@ -87,8 +90,8 @@ function lvsDrLab(): { lab: string; subnet: string; nodes: NodeSpec[] } {
     role: "web",
     image: "web",
     address: WEB[name],
-    files: [{ path: "/etc/lab/on-boot.sh", content: `#!/bin/sh\nip addr replace ${VIP}/32 dev lo\n`, mode: 0o755 }],
-    boot: ["nginx"],
+    files: [{ path: "/etc/lab/on-boot.sh", content: `#!/bin/sh\nip addr replace ${VIP}/32 dev lo\nlabctl start nginx\n`, mode: 0o755 }],
+    boot: [], // started by on-boot.sh; see waitForDaemons
     sysctls: {
       "net.ipv4.conf.all.arp_ignore": "1",
       "net.ipv4.conf.all.arp_announce": "2",
@@ -116,6 +119,22 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
     if (v !== undefined) return v;
     if (performance.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/**
+ * Wait for each node's daemon, one exec at a time with a generous timeout. deploy()'s own boot wait
+ * polls every node in parallel with 5 s exec timeouts and retries at once; under TCG five concurrent
+ * `docker exec` take 6–9 s each on a busy machine, the abandoned execs pile up and the guest's
+ * dockerd stops answering. So these nodes start their daemons from on-boot.sh and are awaited here.
+ */
+async function waitForDaemons(lab: Deployment, daemons: Record<string, string>, timeoutMs: number): Promise<void> {
+  for (const [node, daemon] of Object.entries(daemons)) {
+    await until(
+      `${daemon} to run on ${node}`,
+      async () => ((await lab.node(node).exec(["labctl", "status", daemon], { check: false, timeoutMs: 60_000 })).exitCode === 0 ? true : undefined),
+      timeoutMs,
+    );
   }
 }
 
@@ -206,9 +225,10 @@ describe.skipIf(missing.length > 0)("an engine in a qemu guest with Debian's ker
       reporter,
       engine: guest!.engine,
       images: new ImageBuilder(guest!.engine.docker, reporter),
-      bootTimeoutMs: 240_000,
     });
     measured["deploy 5 containers (2 keepalived, 2 nginx, 1 client)"] = `${s(performance.now() - t0)} s`;
+    await waitForDaemons(lab, { lb1: "keepalived", lb2: "keepalived", web1: "nginx", web2: "nginx" }, 180_000);
+    measured["deploy start → all daemons running"] = `${s(performance.now() - t0)} s`;
     const lb1 = lab.node("lb1");
     const lb2 = lab.node("lb2");
     await until("lb1 to hold the VIP (VRRP master)", async () => ((await holdsVip(lb1)) ? true : undefined), 60_000);
