@@ -369,7 +369,11 @@ export class Lab implements AsyncDisposable {
       if (!kind.ready) continue;
       const kindTimeout = Math.max(timeoutMs, kind.readyTimeoutMs ?? 0);
       this.reporter.step(`Waiting for ${n.name} (${n.kind}) to serve, at most ${(kindTimeout / 1000).toFixed(0)} s`);
-      await kind.ready({ topology: this.topology, node: this.node(n.name), timeoutMs: kindTimeout, clock: this.clock });
+      const warn = (text: string) => {
+        this.reporter.warn(text);
+        this.note(text);
+      };
+      await kind.ready({ topology: this.topology, node: this.node(n.name), timeoutMs: kindTimeout, clock: this.clock, warn });
     }
     for (const inst of this.topology.vrrp.instances) {
       const members = inst.members.map((m) => m.node);

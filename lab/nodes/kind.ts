@@ -32,6 +32,8 @@ export interface ReadyContext {
   node: LabNode;
   timeoutMs: number;
   clock: Clock;
+  /** Say something the run must show (printed as a warning and kept in the history as a note). */
+  warn(text: string): void;
 }
 
 /**

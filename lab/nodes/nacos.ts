@@ -50,9 +50,19 @@ export async function memberNotReady(t: ResolvedTopology, node: LabNode): Promis
   return undefined;
 }
 
-async function waitForMember({ topology, node, timeoutMs, clock }: ReadyContext): Promise<void> {
+/**
+ * How often a member whose JVM gave up while the cluster formed is started again. With embedded
+ * storage a member that reaches its config dump before the raft group has a leader gives up ("The
+ * Raft Group [nacos_config] did not find the Leader node"): on a loaded two-core machine the three
+ * JVMs can start that far apart. Nacos deployments run the server under a supervisor that restarts
+ * it; the lab does the same, says so, and keeps a note of it in the history.
+ */
+export const FORMATION_RESTARTS = 2;
+
+async function waitForMember({ topology, node, timeoutMs, clock, warn }: ReadyContext): Promise<void> {
   const started = clock.nowMs();
   let last = "no answer yet";
+  let restarts = 0;
   for (;;) {
     try {
       const why = await memberNotReady(topology, node);
@@ -63,6 +73,19 @@ async function waitForMember({ topology, node, timeoutMs, clock }: ReadyContext)
       // A node that is gone or off will not become ready: say so now, not at the deadline.
       const power = await node.powerState().catch((e: unknown) => `gone (${(e as Error).message})`);
       if (power !== "running") throw new LabError(`Nacos member ${node.name} cannot become ready: the node is ${power}`, { cause: err });
+      const status = await node.exec(["labctl", "status", "nacos"], { check: false, timeoutMs: 10_000 });
+      if (status.exitCode === 3) {
+        const reason = await exitReason(node);
+        if (restarts >= FORMATION_RESTARTS) {
+          throw new LabError(`Nacos member ${node.name} exited during start-up ${restarts + 1} times; the last time: ${reason}`, {
+            remedy: `Look at ${node.name}'s /var/log/lab/nacos.log and /home/nacos/logs/nacos.log`,
+          });
+        }
+        restarts++;
+        warn(`${node.name}: Nacos exited while the cluster formed (${reason}); starting it again (${restarts} of ${FORMATION_RESTARTS}), as a supervisor would`);
+        await node.exec(["labctl", "start", "nacos"], { okExitCodes: [3], timeoutMs: 200_000 });
+        continue;
+      }
     }
     if (clock.nowMs() - started > timeoutMs) {
       const log = await node.exec(["tail", "-n", "5", "/var/log/lab/nacos.log"], { check: false }).catch(() => undefined);
@@ -72,4 +95,12 @@ async function waitForMember({ topology, node, timeoutMs, clock }: ReadyContext)
     }
     await new Promise((r) => setTimeout(r, 1000));
   }
+}
+
+/** Why the member's last start failed, from its log: the deepest cause Spring printed, else the last line. */
+async function exitReason(node: LabNode): Promise<string> {
+  const log = await node.exec(["tail", "-n", "200", "/var/log/lab/nacos.log"], { check: false }).catch(() => undefined);
+  const lines = (log?.stdout ?? "").split("\n").map((l) => l.replace(/^\d+\.\d+ /, "").trim()).filter(Boolean);
+  const cause = lines.filter((l) => /did not find the Leader|Caused by|Exception:/.test(l)).at(-1) ?? lines.at(-1) ?? "no log";
+  return cause.length > 240 ? `${cause.slice(0, 237)}…` : cause;
 }
