@@ -40,12 +40,15 @@ async function answersHttpS(node: LabNode): Promise<number | null> {
   return m ? Number(m[1]) : null;
 }
 
-async function memory(node: LabNode): Promise<{ rssMiB: number; containerMiB: number }> {
+/** The JVM's RSS (ps in the node) and the container's memory as the engine counts it (usage less page cache). */
+async function memory(node: LabNode): Promise<{ rssMiB: number; containerMiB: number | null }> {
   const rss = await node.exec(["ps", "-o", "rss=", "-C", "nacos"]);
-  const cg = await node.exec(["cat", "/sys/fs/cgroup/memory.current"], { check: false });
+  const stats = (await lab.deployment.engine.docker.getContainer(node.containerId).stats({ stream: false })) as { memory_stats?: { usage?: number; stats?: Record<string, number> } };
+  const m = stats.memory_stats;
+  const cache = m?.stats?.inactive_file ?? m?.stats?.total_inactive_file ?? m?.stats?.cache ?? 0;
   return {
     rssMiB: Math.round(Number(rss.stdout.trim()) / 1024),
-    containerMiB: cg.exitCode === 0 ? Math.round(Number(cg.stdout.trim()) / 2 ** 20) : Number.NaN,
+    containerMiB: m?.usage === undefined ? null : Math.round((m.usage - cache) / 2 ** 20),
   };
 }
 
@@ -75,8 +78,8 @@ for (const p of perMember) p.afterWorkload = await memory(lab.node(String(p.memb
 const calls = nacosSummary(lab.history.ops());
 
 for (const p of perMember) {
-  const f = p.formed as { rssMiB: number; containerMiB: number };
-  const w = p.afterWorkload as { rssMiB: number; containerMiB: number };
+  const f = p.formed as { rssMiB: number; containerMiB: number | null };
+  const w = p.afterWorkload as { rssMiB: number; containerMiB: number | null };
   say(`${p.member}: JVM start-up ${p.jvmStartupS} s, answers HTTP after ${p.answersHttpS} s; RSS ${f.rssMiB} MiB formed, ${w.rssMiB} MiB after 30 s of workload (container ${w.containerMiB} MiB); heap ${heap.JVM_XMS}/${heap.JVM_XMX}, young ${heap.JVM_XMN}`);
 }
 say(`workload: ${calls.total} calls in 30 s through the VIP, ${calls.failed} failed`);

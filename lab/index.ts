@@ -21,11 +21,12 @@ export { instanceTiming, type InstanceTiming } from "./scenario/timing.ts";
 export { Nemesis, type FaultResult } from "./nemesis/nemesis.ts";
 export { FAULTS, registerFault, type FaultDefinition } from "./nemesis/faults.ts";
 
-export type { Op, FaultOp, VipOp, VrrpOp, RequestOp, LogOp, NoteOp, FaultKind } from "./history/ops.ts";
+export type { Op, FaultOp, VipOp, VrrpOp, RequestOp, LogOp, NoteOp, NacosOp, NacosOperation, FaultKind } from "./history/ops.ts";
 export { History, toJsonLines } from "./history/history.ts";
 export { MonotonicClock, type Clock } from "./history/clock.ts";
 
 export * from "./protocol/vrrp-timing.ts";
+export * from "./protocol/nacos-timing.ts";
 
 export type { CheckResult, Checker, Verdict } from "./checkers/types.ts";
 export { exactlyOneOwner, ownerIs, splitBrain, splitBrainSpans, vipMoves } from "./checkers/vip.ts";
@@ -34,6 +35,18 @@ export { preemption, noPreemption } from "./checkers/preemption.ts";
 export { zeroErrors, maxErrors, errorWindows, requestSummary, servedBy, notServedBy } from "./checkers/requests.ts";
 export { reachesState } from "./checkers/vrrp.ts";
 export { ownershipIntervals, ownerTimeline } from "./checkers/ownership.ts";
+export {
+  nacosMaxErrors,
+  nacosMemberState,
+  nacosNoLostWrites,
+  nacosNotServedBy,
+  nacosOutage,
+  nacosRecovery,
+  nacosServedBy,
+  nacosStoredWrites,
+  nacosSummary,
+} from "./checkers/nacos.ts";
+export { NacosWorkload, type NacosWorkloadOptions } from "./workload/nacos-workload.ts";
 
 export { buildReport, reportExitCode, REPORT_SCHEMA, type Report } from "./report/report.ts";
 export { ConsoleReporter, silentReporter, type Reporter } from "./report/reporter.ts";
