@@ -12,6 +12,6 @@
  */
 export { ensureGuestImage, type GuestImage, type EnsureGuestImageOptions } from "./build.ts";
 export { Guest, liveGuests, startGuest, type Accelerator, type GuestStopResult, type StartGuestOptions } from "./qemu.ts";
-export { loadImagesIntoGuest, type LoadImagesOptions, type LoadImagesResult } from "./images.ts";
-export { engineIpvsSupport, interpretIpvsProbe, type IpvsSupport } from "./ipvs.ts";
+export { loadImagesIntoGuest, withParents, type LoadImagesOptions, type LoadImagesResult } from "./images.ts";
+export { engineIpvsSupport, hostIpvsSupport, interpretIpvsProbe, type IpvsSupport } from "./ipvs.ts";
 export { GUEST_RECIPE_DIR, guestCacheRoot, readGuestRecipe, type GuestRecipe } from "./recipe.ts";

@@ -7,6 +7,9 @@
 import { randomUUID } from "node:crypto";
 import type Dockerode from "dockerode";
 import { LabError } from "../../errors.ts";
+import { type Reporter, silentReporter } from "../../report/reporter.ts";
+import { connectEngine, type Engine } from "../engine.ts";
+import { ImageBuilder } from "../images.ts";
 import { labelsFor } from "../labels.ts";
 
 export interface IpvsSupport {
@@ -28,6 +31,16 @@ printf '%s\\n' "$out" | sed 's/^/ipvsadm: /'
 if [ -e /proc/net/ip_vs ]; then echo proc_ip_vs=yes; else echo proc_ip_vs=no; fi
 if [ -r /proc/config.gz ]; then zcat /proc/config.gz | grep -E '^(# )?CONFIG_(IP_VS|MODULES)[ =]' | sed 's/^/config: /'; fi
 `;
+
+/**
+ * Does the lab's engine (DOCKER_HOST or the local socket, unless one is given) have IPVS? Builds or
+ * finds the lab's lb image (it has ipvsadm) and probes with it.
+ */
+export async function hostIpvsSupport(options: { engine?: Engine; reporter?: Reporter } = {}): Promise<IpvsSupport> {
+  const engine = options.engine ?? (await connectEngine());
+  const lb = await new ImageBuilder(engine.docker, options.reporter ?? silentReporter).ensure("lb");
+  return engineIpvsSupport(engine.docker, lb);
+}
 
 /**
  * Probe an engine for IPVS. `image` must contain ipvsadm (the lab's lb image does). The probe

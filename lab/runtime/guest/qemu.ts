@@ -1,8 +1,9 @@
 /**
  * Boot the guest under qemu and expose its Docker engine as an `Engine` on the host's loopback.
  *
- *  - accelerator: TCG (software emulation, multi-threaded) by default. KVM can be asked for
- *    (FAILOVER_LAB_GUEST_ACCEL=kvm) but on the measured CI machine a KVM guest never prints a line.
+ *  - accelerator: TCG (software emulation), single-threaded by default (see tcgThread). KVM can be
+ *    asked for (FAILOVER_LAB_GUEST_ACCEL=kvm) but on the measured CI machine a KVM guest never prints
+ *    a line: the host CPU has no svm/vmx flag.
  *  - network: qemu user-mode networking with restrict=on (the guest reaches nothing outside) and one
  *    forward, 127.0.0.1:<free port> → guest :2375 (dockerd). Nothing listens on another address.
  *  - disk: a qcow2 data disk for /var/lib/docker, cached beside the guest image so images loaded
@@ -38,9 +39,10 @@ export interface StartGuestOptions {
   accelerator?: Accelerator;
   /**
    * TCG threading. "single" (default; FAILOVER_LAB_GUEST_TCG_THREAD overrides): one host thread runs
-   * all vCPUs in turn. "multi" (MTTCG) is faster but hung the guest kernel in about one boot in three
-   * on qemu 7.2 — both vCPUs spinning forever at a jump-label site in kmem_cache_alloc_bulk when the
-   * first container was created, i.e. while the kernel live-patched its own code.
+   * all vCPUs in turn. "multi" (MTTCG) is ~1.5x faster but wedged the guest kernel in 2 of 7 boots on
+   * qemu 7.2 — both vCPUs spinning forever at a jump-label site in kmem_cache_alloc_bulk when the
+   * first container was created, i.e. while the kernel live-patched its own code. guest-boot now
+   * flips that switch at boot (one memory cgroup before dockerd), and MTTCG has not wedged since.
    */
   tcgThread?: "single" | "multi";
   /** How long the guest may take to boot until its engine answers. Default 240 s (TCG boots in ~25 s). */
