@@ -39,10 +39,10 @@ export interface StartGuestOptions {
   accelerator?: Accelerator;
   /**
    * TCG threading. "single" (default; FAILOVER_LAB_GUEST_TCG_THREAD overrides): one host thread runs
-   * all vCPUs in turn. "multi" (MTTCG) is ~1.5x faster but wedged the guest kernel in 2 of 7 boots on
+   * all vCPUs in turn. "multi" (MTTCG) can be faster but wedged the guest kernel in 2 of 7 boots on
    * qemu 7.2 — both vCPUs spinning forever at a jump-label site in kmem_cache_alloc_bulk when the
    * first container was created, i.e. while the kernel live-patched its own code. guest-boot now
-   * flips that switch at boot (one memory cgroup before dockerd), and MTTCG has not wedged since.
+   * flips that switch at boot (one memory cgroup before dockerd), and MTTCG has not wedged in 5 boots since.
    */
   tcgThread?: "single" | "multi";
   /** How long the guest may take to boot until its engine answers. Default 240 s (TCG boots in ~25 s). */
