@@ -26,6 +26,7 @@ import { renderNginx } from "./topology/render-nginx.ts";
 import { type ResolvedInstance, type ResolvedNode, resolveTopology, type ResolvedTopology } from "./topology/resolve.ts";
 import type { Topology, TopologyInput } from "./topology/schema.ts";
 import { validateTopology } from "./topology/validate.ts";
+import { NacosMemberViews } from "./workload/nacos-member-views.ts";
 import { NacosWorkload, type NacosWorkloadOptions } from "./workload/nacos-workload.ts";
 import { RequestStream, type RequestStreamOptions } from "./workload/request-stream.ts";
 import { ClientArpObserver, GarpObserver } from "./workload/arp-observer.ts";
@@ -171,6 +172,7 @@ export class Lab implements AsyncDisposable {
   private readonly files: NodeFiles;
   private readonly streams: RequestStream[] = [];
   private readonly nacosWorkloads: NacosWorkload[] = [];
+  private nacosViews: NacosMemberViews | undefined;
   /** Nodes that joined during the run and are not in the topology (a rogue router). */
   private readonly intruders = new Map<string, { node: ResolvedNode; instances: string[] }>();
   private stopped: Promise<void> | undefined;
@@ -312,6 +314,24 @@ export class Lab implements AsyncDisposable {
   }
 
   /**
+   * Record every Nacos member's own view of the cluster about once a second (`nacos-view` ops, asked
+   * inside each member), until the lab stops or `stop()`. Started once; later calls return the same.
+   */
+  watchNacosMembers(): NacosMemberViews {
+    const nacos = this.topology.nacos;
+    if (!nacos) throw new LabError(`Lab ${this.name} has no Nacos cluster`, { remedy: "add `nacos: { members: 3 }` to its topology" });
+    if (!this.nacosViews) {
+      this.nacosViews = new NacosMemberViews(this.history, {
+        members: nacos.members.map((m) => ({ name: m.name, node: this.node(m.name) })),
+        httpPort: nacos.httpPort,
+        memberByAddress: new Map(nacos.members.map((m) => [`${m.address}:${nacos.httpPort}`, m.name])),
+      });
+      this.nacosViews.start();
+    }
+    return this.nacosViews;
+  }
+
+  /**
    * Wait until `predicate` holds; it is re-evaluated on every op and every 100 ms. Times out with
    * an error naming `what`.
    */
@@ -400,7 +420,7 @@ export class Lab implements AsyncDisposable {
 
   /** Stop request streams and observers but leave the containers up (`up`, `run --keep`). */
   async detach(): Promise<void> {
-    await Promise.allSettled([...this.streams.map((s) => s.stop()), ...this.nacosWorkloads.map((w) => w.close())]);
+    await Promise.allSettled([...this.streams.map((s) => s.stop()), ...this.nacosWorkloads.map((w) => w.close()), ...(this.nacosViews ? [this.nacosViews.stop()] : [])]);
     this.vips.close();
     this.vrrp.close();
     this.clientArp.stop();

@@ -97,43 +97,51 @@ describe("nacosRecovery", () => {
 
 describe("nacosMemberState", () => {
   const down = { maxMs: 17_000, formula: "4 probes × 4 s + 1 s" };
+  const v = (atMs: number, node: string, states: Record<string, string>): NewOp => ({ process: "observer", f: "nacos-view", node, atMs, endMs: atMs + 100, members: states });
   const ops = history(
     ...faultPair(10_000, 2, "kill-nacos", "nacos3", 30),
-    view(11_000, "nacos1", UP3),
-    view(12_000, "nacos2", { ...UP3, nacos3: "SUSPICIOUS" }),
-    view(19_000, "nacos1", { ...UP3, nacos3: "DOWN" }),
-    view(20_000, "nacos2", { ...UP3, nacos3: "DOWN" }),
-    view(28_000, "nacos1", { ...UP3, nacos3: "DOWN" }),
-    view(29_000, "nacos2", { ...UP3, nacos3: "DOWN" }),
+    v(11_000, "nacos1", UP3),
+    v(11_000, "nacos2", UP3),
+    v(12_000, "nacos2", { ...UP3, nacos3: "SUSPICIOUS" }),
+    v(18_000, "nacos1", { ...UP3, nacos3: "SUSPICIOUS" }),
+    v(19_000, "nacos1", { ...UP3, nacos3: "DOWN" }),
+    v(20_000, "nacos2", { ...UP3, nacos3: "DOWN" }),
+    v(28_000, "nacos1", { ...UP3, nacos3: "DOWN" }),
+    v(29_000, "nacos2", { ...UP3, nacos3: "DOWN" }),
+    { process: "observer", f: "nacos-view", node: "nacos3", atMs: 25_000, endMs: 25_010, error: "curl exited 7" } as NewOp,
     ...faultPair(30_000, 3, "start-nacos", "nacos3", 15_000),
-    view(45_500, "nacos3", UP3),
-    view(46_000, "nacos1", { ...UP3, nacos3: "DOWN" }),
-    view(48_000, "nacos2", UP3),
-    view(49_000, "nacos1", UP3),
-    view(55_000, "nacos1", UP3),
-    view(56_000, "nacos2", UP3),
+    v(45_500, "nacos3", UP3),
+    v(46_000, "nacos1", { ...UP3, nacos3: "DOWN" }),
+    v(46_000, "nacos2", { ...UP3, nacos3: "DOWN" }),
+    v(47_000, "nacos1", { ...UP3, nacos3: "DOWN" }),
+    v(48_000, "nacos2", UP3),
+    v(49_000, "nacos1", UP3),
+    v(55_000, "nacos1", UP3),
+    v(56_000, "nacos2", UP3),
   );
 
-  it("passes when every peer reports the killed member DOWN in time and holds to it", () => {
+  it("passes when every peer's view turns DOWN in time and stays so, measuring the last peer's", () => {
     const r = nacosMemberState({ member: "nacos3", state: "DOWN", fault: { faultId: 2 }, anchor: "invoke", untilMs: 30_000, expected: down })(ops);
-    expect(r).toMatchObject({ verdict: "pass", measured: 10_005 });
-    expect(r.detail).toContain("nacos1 at 19005.0 ms, nacos2 at 20005.0 ms");
+    expect(r).toMatchObject({ verdict: "pass", measured: 10_100 });
+    expect(r.detail).toContain("nacos1 between 8000.0 ms (SUSPICIOUS) and 9100.0 ms; nacos2 between 2000.0 ms (SUSPICIOUS) and 10100.0 ms");
   });
 
-  it("fails when a peer still reports the member otherwise after the deadline", () => {
-    const r = nacosMemberState({ member: "nacos3", state: "DOWN", fault: { faultId: 2 }, anchor: "invoke", untilMs: 30_000, expected: { ...down, maxMs: 1500 } })(ops);
+  it("fails when a peer still showed otherwise after the deadline", () => {
+    const r = nacosMemberState({ member: "nacos3", state: "DOWN", fault: { faultId: 2 }, anchor: "invoke", untilMs: 30_000, expected: { ...down, maxMs: 5000 } })(ops);
     expect(r.verdict).toBe("fail");
-    expect(r.detail).toContain("nacos2 said SUSPICIOUS at 12000.0 ms");
+    expect(r.detail).toContain("nacos1 still showed SUSPICIOUS at 8000.0 ms");
   });
 
   it("measures the rejoin from the restart's ok, ignoring the member's own view", () => {
     const r = nacosMemberState({ member: "nacos3", state: "UP", fault: { faultId: 3 }, anchor: "ok", expected: { maxMs: 5000, formula: "one probe" } })(ops);
-    expect(r).toMatchObject({ verdict: "pass", measured: 4005 });
-    expect(nacosMemberState({ member: "nacos3", state: "UP", fault: { faultId: 3 }, anchor: "ok", expected: { maxMs: 500, formula: "x" } })(ops).verdict).toBe("fail");
+    expect(r).toMatchObject({ verdict: "pass", measured: 4100 });
+    expect(nacosMemberState({ member: "nacos3", state: "UP", fault: { faultId: 3 }, anchor: "ok", expected: { maxMs: 1500, formula: "x" } })(ops).verdict).toBe("fail");
   });
 
-  it("is unknown when no peer answered after the deadline", () => {
-    expect(nacosMemberState({ member: "nacos3", state: "UP", fault: { faultId: 3 }, anchor: "ok", untilMs: 47_000, expected: { maxMs: 5000, formula: "x" } })(ops).verdict).toBe("unknown");
+  it("fails when a peer flips back, and is unknown when the views end before the deadline", () => {
+    const flap = history(...ops.filter((o) => o.atMs < 30_000).map(({ index: _, ...o }) => o as NewOp), v(29_500, "nacos2", UP3));
+    expect(nacosMemberState({ member: "nacos3", state: "DOWN", fault: { faultId: 2 }, anchor: "invoke", expected: down })(flap).detail).toContain("nacos2 showed UP again at 19500.0 ms");
+    expect(nacosMemberState({ member: "nacos3", state: "UP", fault: { faultId: 3 }, anchor: "ok", untilMs: 47_500, expected: { maxMs: 5000, formula: "x" } })(ops).verdict).toBe("unknown");
   });
 });
 

@@ -7,7 +7,7 @@
  * A call is **failed** when its outcome is not `ok` (as for requests; a status ≥ 500 always counts
  * as failed). Windows select calls by their start, `atMs`, half-open: fromMs ≤ atMs < toMs.
  */
-import type { NacosOp, NacosOperation, Op } from "../history/ops.ts";
+import type { NacosOp, NacosOperation, NacosViewOp, Op } from "../history/ops.ts";
 import { type FaultAnchor, type FaultRef, describeResolved, resolveFault } from "./faults.ts";
 import { list, ms, plural } from "./format.ts";
 import { byTime } from "./select.ts";
@@ -255,54 +255,56 @@ export interface NacosMemberStateOptions {
   state: "DOWN" | "UP";
   fault: FaultRef;
   anchor?: FaultAnchor;
-  /** Judge peers' reports until here (e.g. the next fault); default the end. */
+  /** Judge peers' views until here (e.g. the next fault); default the end. */
   untilMs?: number;
   expected: { maxMs: number; formula: string };
 }
 
 /**
- * The cluster reports a member's state: every peer that answered a `cluster-nodes` call after the
- * fault reports `member` in `state`, and none reports otherwise later than `expected.maxMs` after the
- * fault's anchor (until `untilMs`). The member's own view is not asked (its list starts all UP).
- * measured = anchor → the end of the first report of `state` by the last peer to give one. Unknown
- * when no peer answered after the deadline (nothing shows whether it held).
+ * The cluster reports a member's state, from the members' own views (`nacos-view` ops, about one a
+ * second per member): every peer's view turns to `state` for `member` within `expected.maxMs` of the
+ * fault's anchor and stays so (until `untilMs`). The member's own view is not asked (its list starts
+ * all UP). For each peer the change lies between its last view saying otherwise and its first view
+ * saying `state`; it passes when that could be within the window — no peer said otherwise later —
+ * and measured is when the last peer's view showed it (the upper end).
  */
 export function nacosMemberState(options: NacosMemberStateOptions): Checker {
   const anchor = options.anchor ?? "effect";
   const name = options.name ?? `nacos-member-${options.state.toLowerCase()}(${options.member})`;
-  const expected =
-    `no peer reports ${options.member} other than ${options.state} later than ${options.expected.maxMs.toFixed(1)} ms after the fault's ${anchor}, and every peer seen since reports ${options.state}: ` +
-    `${options.expected.formula} (a peer is seen only when nginx routes a cluster-nodes call to it, so measured, when the last peer was seen reporting it, can exceed the window)`;
+  const expected = `every peer's own view shows ${options.member} ${options.state} within ${options.expected.maxMs.toFixed(1)} ms of the fault's ${anchor}, and keeps showing it: ${options.expected.formula}`;
   return (ops) =>
     runCheck(
       name,
       () => {
         const f = resolveFault(ops, options.fault, anchor);
         const deadline = f.atMs + options.expected.maxMs;
-        const reports = nacosOps(ops, { operation: "cluster-nodes" }).filter(
-          (c) => !isNacosFailed(c) && c.member !== undefined && c.member !== options.member && c.members !== undefined && c.atMs >= f.atMs && c.atMs < (options.untilMs ?? Infinity),
-        );
-        const peers = [...new Set(reports.map((r) => r.member!))].sort();
-        if (peers.length === 0) throw new Inconclusive(`no peer of ${options.member} answered a cluster-nodes call after ${describeResolved(f, anchor)}`);
-        const firsts: string[] = [];
-        const late: string[] = [];
+        const views = byTime(ops.filter((o): o is NacosViewOp => o.f === "nacos-view" && o.node !== options.member && o.members !== undefined && o.atMs >= f.atMs && o.atMs < (options.untilMs ?? Infinity)));
+        const peers = [...new Set(views.map((v) => v.node))].sort();
+        if (peers.length === 0) throw new Inconclusive(`no peer of ${options.member} showed its view of the cluster after ${describeResolved(f, anchor)}`);
+        const spans: string[] = [];
+        const bad: string[] = [];
         let measured = -Infinity;
-        let judged = 0;
+        let undecided = false;
         for (const peer of peers) {
-          const mine = reports.filter((r) => r.member === peer);
-          const first = mine.find((r) => r.members![options.member] === options.state);
-          const wrongAfter = mine.filter((r) => r.atMs > deadline && r.members![options.member] !== options.state);
-          if (mine.some((r) => r.atMs > deadline)) judged++;
-          if (first) {
-            measured = Math.max(measured, first.endMs - f.atMs);
-            firsts.push(`${peer} at ${ms(first.endMs)}`);
+          const mine = views.filter((v) => v.node === peer);
+          const say = (v: NacosViewOp) => v.members![options.member] ?? "absent";
+          const firstIdx = mine.findIndex((v) => say(v) === options.state);
+          if (firstIdx < 0) {
+            if (mine.some((v) => v.atMs > deadline)) bad.push(`${peer} never showed ${options.state} (last: ${say(mine.at(-1)!)} at ${ms(mine.at(-1)!.atMs)})`);
+            else undecided = true;
+            continue;
           }
-          if (wrongAfter.length) late.push(`${peer} said ${wrongAfter[0]!.members![options.member] ?? "nothing"} at ${ms(wrongAfter[0]!.atMs)}`);
-          else if (!first && mine.some((r) => r.atMs > deadline)) late.push(`${peer} never said ${options.state}`);
+          const first = mine[firstIdx]!;
+          const before = mine.slice(0, firstIdx).at(-1);
+          const after = mine.slice(firstIdx + 1).find((v) => say(v) !== options.state);
+          measured = Math.max(measured, first.endMs - f.atMs);
+          spans.push(`${peer} between ${before ? `${ms(before.atMs - f.atMs)} (${say(before)})` : "the fault"} and ${ms(first.endMs - f.atMs)}`);
+          if (before && before.atMs > deadline) bad.push(`${peer} still showed ${say(before)} at ${ms(before.atMs - f.atMs)}`);
+          if (after) bad.push(`${peer} showed ${say(after)} again at ${ms(after.atMs - f.atMs)}`);
         }
-        const detail = `${describeResolved(f, anchor)}; ${options.state} reported by ${firsts.length ? firsts.join(", ") : "no peer"}${late.length ? `; late: ${late.join(", ")}` : ""}`;
-        if (late.length) return { verdict: "fail", measured: Number.isFinite(measured) ? measured : null, expected, unit: "ms", detail };
-        if (judged === 0 || !Number.isFinite(measured)) throw new Inconclusive(`${detail}; no peer answered after the deadline ${ms(deadline)}, so nothing shows the state held`);
+        const detail = `${describeResolved(f, anchor)}; ${options.state} in the view of ${spans.length ? spans.join("; ") : "no peer"} after it${bad.length ? `; ${bad.join("; ")}` : ""}`;
+        if (bad.length) return { verdict: "fail", measured: Number.isFinite(measured) ? measured : null, expected, unit: "ms", detail };
+        if (undecided || !Number.isFinite(measured)) throw new Inconclusive(`${detail}; a peer's views end before the deadline ${ms(deadline)}, so nothing shows whether it changed in time`);
         return { verdict: "pass", measured, expected, unit: "ms", detail };
       },
       { expected, unit: "ms" },

@@ -194,6 +194,23 @@ export interface NacosOp extends OpBase {
   error?: string;
 }
 
+/**
+ * One Nacos member's own view of the cluster (`GET /nacos/v1/core/cluster/nodes` on 127.0.0.1 inside
+ * the member, about every second): how that member sees every member's state. `atMs`..`endMs` is when
+ * it was asked. Not a workload call: it never passes the load balancers.
+ */
+export interface NacosViewOp extends OpBase {
+  process: "observer";
+  f: "nacos-view";
+  /** The member asked. */
+  node: string;
+  endMs: number;
+  /** Each member's state (UP, DOWN, SUSPICIOUS, STARTING, …) in its view, by node name; absent when it did not answer. */
+  members?: Record<string, string>;
+  /** Why there is no view (the JVM is not running, no answer within 2 s, …). */
+  error?: string;
+}
+
 /** A scenario's own marker ("steady state reached", "recovery"). */
 export interface NoteOp extends OpBase {
   process: "scenario";
@@ -201,7 +218,7 @@ export interface NoteOp extends OpBase {
   label: string;
 }
 
-export type Op = FaultOp | VipOp | VrrpOp | LogOp | RequestOp | ArpOp | GarpOp | NacosOp | NoteOp;
+export type Op = FaultOp | VipOp | VrrpOp | LogOp | RequestOp | ArpOp | GarpOp | NacosOp | NacosViewOp | NoteOp;
 
 /** An op before the history numbers it. */
 export type NewOp = Op extends infer T ? (T extends Op ? Omit<T, "index"> : never) : never;

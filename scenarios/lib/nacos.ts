@@ -1,5 +1,4 @@
 /** The Nacos workload and member fault shared by the Nacos scenarios. */
-import type { NacosOp } from "../../lab/history/ops.ts";
 import type { Lab } from "../../lab/lab.ts";
 import type { FaultResult } from "../../lab/nemesis/nemesis.ts";
 import { expectedMemberDown, expectedMemberUp } from "../../lab/protocol/nacos-timing.ts";
@@ -15,7 +14,8 @@ export const NACOS_LOOPS = 4;
 export const NGINX_FAIL_TIMEOUT_MS = 10_000;
 
 /**
- * The workload: three instances of one service (addresses .201–.203 of the lab subnet, port 8080;
+ * The workload, and every member's own view of the cluster each second (what the member checks
+ * judge): three instances of one service (addresses .201–.203 of the lab subnet, port 8080;
  * nothing listens there — Nacos does not probe ephemeral instances, their heartbeats keep them), 8
  * config dataIds, through the VIP.
  */
@@ -23,6 +23,7 @@ export function startNacosWorkload(lab: Lab): NacosWorkload {
   const instances = [201, 202, 203].map((n) => `${formatIpv4(nthAddress(lab.topology.subnet, n))}:8080`);
   const workload = lab.nacosWorkload({ instances, timeoutMs: NACOS_CALL_TIMEOUT_MS });
   workload.start();
+  lab.watchNacosMembers();
   return workload;
 }
 
@@ -39,25 +40,18 @@ export function nacosFailoverErrorBound(windowMs: number): { max: number; formul
   };
 }
 
-/** The latest cluster view of each peer of `member`, as seen through the VIP since `sinceMs`. */
-function peersSay(lab: Lab, member: string, sinceMs: number): Map<string, string | undefined> {
-  const views = new Map<string, string | undefined>();
-  for (const op of lab.history.ops()) {
-    if (op.f !== "nacos" || op.operation !== "cluster-nodes" || op.outcome !== "ok" || op.atMs < sinceMs) continue;
-    const o = op as NacosOp;
-    if (o.member && o.member !== member) views.set(o.member, o.members?.[member]);
-  }
-  return views;
-}
-
+/** Whether every peer of `member` last showed it in `state`, in their own views since `sinceMs`. */
 function allPeersSay(lab: Lab, member: string, state: string, sinceMs: number): boolean {
+  const latest = new Map<string, string | undefined>();
+  for (const op of lab.history.ops()) {
+    if (op.f === "nacos-view" && op.atMs >= sinceMs && op.node !== member && op.members) latest.set(op.node, op.members[member]);
+  }
   const peers = lab.topology.nacos!.members.map((m) => m.name).filter((n) => n !== member);
-  const views = peersSay(lab, member, sinceMs);
-  return peers.every((p) => views.get(p) === state);
+  return peers.every((p) => latest.get(p) === state);
 }
 
 /**
- * Kill `member`'s JVM; wait until every peer reports it DOWN through the VIP, and let the survivors
+ * Kill `member`'s JVM; wait until every peer shows it DOWN, and let the survivors
  * serve until the protocol's DOWN window has passed plus 5 s; start it again (done when it answers
  * HTTP); wait until every peer reports it UP, and past nginx's fail_timeout so nginx sends to it again.
  */
@@ -66,13 +60,13 @@ export async function runNacosMemberFault(ctx: ScenarioContext, member: string):
   const members = lab.topology.nacos!.members.length;
   const down = expectedMemberDown(members);
   const kill = await fault("kill-nacos", member);
-  await lab.waitFor(`every peer of ${member} reporting it DOWN (cluster-nodes through the VIP)`, () => allPeersSay(lab, member, "DOWN", kill.doneMs), 60_000);
+  await lab.waitFor(`every peer of ${member} showing it DOWN in its own view`, () => allPeersSay(lab, member, "DOWN", kill.doneMs), 60_000);
   note(`${member} reported DOWN`);
   const serveUntil = kill.effectMs + down.maxMs + 5000;
   await sleep(Math.max(0, serveUntil - lab.clock.nowMs()));
   const start = await fault("start-nacos", member);
   const up = expectedMemberUp(members);
-  await lab.waitFor(`every peer of ${member} reporting it UP (cluster-nodes through the VIP)`, () => allPeersSay(lab, member, "UP", start.doneMs), 60_000);
+  await lab.waitFor(`every peer of ${member} showing it UP in its own view`, () => allPeersSay(lab, member, "UP", start.doneMs), 60_000);
   note(`${member} reported UP`);
   await sleep(Math.max(0, start.doneMs + Math.max(up.maxMs, NGINX_FAIL_TIMEOUT_MS) + 3000 - lab.clock.nowMs()));
   return { kill, start };
