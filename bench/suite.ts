@@ -10,9 +10,9 @@
  * Memory: a lab with every node kind the machine has an image for — load balancer, web server,
  * client; Nacos when its image exists — is started, left idle for a few seconds, and each container's
  * memory read two ways: `docker stats --no-stream` (usage less page cache, what `docker stats` shows)
- * and the cgroup's memory.current (everything charged, page cache included).
+ * and the cgroup's memory.current (v1: memory.usage_in_bytes; everything charged, page cache included).
  *
- *   node bench/suite.ts [--run-suite] [--no-memory] [--no-nacos]
+ *   node bench/suite.ts [--run-suite] [--no-memory] [--no-nacos] [--junit runs/junit.xml]
  */
 import { existsSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
@@ -127,7 +127,8 @@ async function labMemory(lab: string): Promise<NodeMemory[]> {
       }
       return text.trim();
     };
-    const current = Number(await exec(["cat", "/sys/fs/cgroup/memory.current"]).catch(() => "NaN"));
+    // cgroup v2: memory.current; v1 (this Docker 20.10 host): memory/memory.usage_in_bytes.
+    const current = Number(await exec(["sh", "-c", "cat /sys/fs/cgroup/memory.current 2>/dev/null || cat /sys/fs/cgroup/memory/memory.usage_in_bytes"]).catch(() => "NaN"));
     const procs = Number(await exec(["sh", "-c", "ls -d /proc/[0-9]* | wc -l"]).catch(() => "NaN"));
     out.push({
       node: c.Labels[LABEL.node] ?? name,
@@ -149,7 +150,7 @@ export interface SuiteResult {
   memoryNotes: string[];
 }
 
-export async function benchSuite(options: { runSuite?: boolean; memory?: boolean; nacos?: boolean } = {}): Promise<SuiteResult> {
+export async function benchSuite(options: { runSuite?: boolean; memory?: boolean; nacos?: boolean; junit?: string } = {}): Promise<SuiteResult> {
   const machine = await describeMachine();
   const tsc = join(ROOT, "node_modules", ".bin", "tsc");
   const vitest = join(ROOT, "node_modules", ".bin", "vitest");
@@ -162,9 +163,9 @@ export async function benchSuite(options: { runSuite?: boolean; memory?: boolean
     fullRun = await timeCommand("npm", ["test"], { CI: "true" });
     say(`suite: CI=true npm test ${fullRun.wallMs} ms (exit ${fullRun.exitCode})`);
   }
-  const junit = await readJunit();
+  const junit = await readJunit(options.junit ?? JUNIT);
   if (junit) say(`suite: ${junit.file} (${junit.writtenAt}): ${junit.totalSeconds} s for ${junit.tests} tests, ${junit.failures} failed; slowest ${junit.files.slice(0, 3).map((f) => `${f.name} ${f.seconds} s`).join(", ")}`);
-  else say(`suite: no ${JUNIT} — run \`CI=true npm test\` (or bench with --run-suite) for the integration suite's time`);
+  else say(`suite: no ${options.junit ?? JUNIT} — run \`CI=true npm test\` (or bench with --run-suite) for the integration suite's time`);
 
   const memory: SuiteResult["memory"] = [];
   const notes: string[] = [];
@@ -206,6 +207,6 @@ export async function benchSuite(options: { runSuite?: boolean; memory?: boolean
 }
 
 if (isMain(import.meta)) {
-  const { values } = parseArgs({ options: { "run-suite": { type: "boolean" }, "no-memory": { type: "boolean" }, "no-nacos": { type: "boolean" } } });
-  await benchSuite({ runSuite: values["run-suite"] ?? false, memory: !values["no-memory"], nacos: !values["no-nacos"] });
+  const { values } = parseArgs({ options: { "run-suite": { type: "boolean" }, "no-memory": { type: "boolean" }, "no-nacos": { type: "boolean" }, junit: { type: "string" } } });
+  await benchSuite({ runSuite: values["run-suite"] ?? false, memory: !values["no-memory"], nacos: !values["no-nacos"], ...(values.junit ? { junit: values.junit } : {}) });
 }

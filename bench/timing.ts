@@ -14,6 +14,8 @@
  *
  *   node bench/timing.ts [--n 10] [--only v2-100-90,v3-200-50] [--faults power-off,graceful-stop]
  */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { migrationTime } from "../lab/checkers/migration.ts";
 import { startLab, type Lab } from "../lab/lab.ts";
@@ -25,7 +27,7 @@ import {
   skewTimeMs,
   type VrrpTimerInput,
 } from "../lab/protocol/vrrp-timing.ts";
-import { describeMachine, fmtSummary, isMain, load, round, say, sleep, summarize, type Summary, writeResult } from "./lib.ts";
+import { describeMachine, fmtSummary, isMain, load, RESULTS_DIR, round, say, sleep, summarize, type Summary, writeResult } from "./lib.ts";
 
 export interface TimingConfig {
   id: string;
@@ -129,8 +131,8 @@ async function takeSample(lab: Lab, c: TimingConfig, fault: FaultName, label: st
     return { ms: null, verdict: "error", load1, detail: (err as Error).message };
   } finally {
     // Heal: the master comes back and preempts (the next settle() waits for that).
-    if (fault === "power-off") await lab.nemesis.inject("power-on", "lb1").catch(() => undefined);
-    else await lab.nemesis.inject("start-keepalived", "lb1").catch(() => undefined);
+    const heal = fault === "power-off" ? "power-on" : "start-keepalived";
+    await lab.nemesis.inject(heal, "lb1").catch((err: Error) => say(`  ${label}: ${heal} failed: ${err.message.split("\n")[0]}`));
   }
 }
 
@@ -183,7 +185,9 @@ export async function benchTiming(options: { n?: number; only?: string[]; faults
   const n = options.n ?? 10;
   const machine = await describeMachine();
   const faults = options.faults ?? ["power-off", "graceful-stop"];
-  const results: FaultResultSummary[] = [];
+  // With --only, the other configurations' results of an earlier run are kept.
+  const earlier = options.only ? await readFile(join(RESULTS_DIR, "timing.json"), "utf8").then((t) => (JSON.parse(t) as { results: FaultResultSummary[] }).results, () => []) : [];
+  const results: FaultResultSummary[] = earlier.filter((r) => !options.only!.includes(r.config));
   const save = () =>
     writeResult("timing", machine, {
       method: "one lab per configuration, the fault repeated N times; measured from FaultResult.effectMs to the backup's VIP acquisition (migrationTime checker, anchor effect)",
