@@ -54,8 +54,11 @@ function clampPriority(p: number): number {
  * Slack for what the protocol does not model. Windows are measured from when a fault took effect in
  * the node (the signal sent, stamped in the node; the node's death or start, timed by the engine),
  * so the engine's API latency is not in them; what remains is keepalived's timer and script
- * scheduling, the delivery of one advert on the bridge, and the stamping of the address change.
- * It is the same for every expectation, stated here once, and reported next to every expected figure.
+ * scheduling, the delivery of one advert on the bridge, and the stamping of the address change —
+ * and the anchor's own error, which goes either way: the engine records a death when it has reaped
+ * the process, after the SIGKILL; a starved master's last advert leaves late. So the slack widens
+ * both ends of every window. It is the same for every expectation, stated here once, and reported
+ * next to every expected figure.
  */
 export const OBSERVATION_SLACK_MS = 250;
 
@@ -71,12 +74,12 @@ export function expectedSilentFailover(input: VrrpTimerInput): ExpectedWindow {
   const mdi = masterDownIntervalMs(input);
   const skew = skewTimeMs(input);
   return {
-    minMs: Math.max(0, mdi - input.advertIntMs),
+    minMs: Math.max(0, mdi - input.advertIntMs - OBSERVATION_SLACK_MS),
     maxMs: mdi + OBSERVATION_SLACK_MS,
     formula:
       `Master_Down_Interval = 3 × ${fmt(input.advertIntMs)} + Skew_Time ${fmt(skew)} = ${fmt(mdi)} ` +
       `(VRRPv${input.version}, backup priority ${input.backupPriority}); the fault falls within one advert interval, ` +
-      `so [${fmt(mdi - input.advertIntMs)}, ${fmt(mdi)}] + ${OBSERVATION_SLACK_MS} ms observation slack`,
+      `so [${fmt(mdi - input.advertIntMs)}, ${fmt(mdi)}] ± ${OBSERVATION_SLACK_MS} ms observation slack`,
   };
 }
 
@@ -84,11 +87,11 @@ export function expectedSilentFailover(input: VrrpTimerInput): ExpectedWindow {
 export function expectedGracefulFailover(input: VrrpTimerInput): ExpectedWindow {
   const skew = skewTimeMs(input);
   return {
-    minMs: skew,
+    minMs: Math.max(0, skew - OBSERVATION_SLACK_MS),
     maxMs: skew + OBSERVATION_SLACK_MS,
     formula:
       `Skew_Time = (256 − ${input.backupPriority})${input.version === 3 ? ` × ${fmt(input.advertIntMs)} / 256` : "/256 s"} = ${fmt(skew)} ` +
-      `(VRRPv${input.version}, priority-0 advert) + ${OBSERVATION_SLACK_MS} ms observation slack`,
+      `(VRRPv${input.version}, priority-0 advert) ± ${OBSERVATION_SLACK_MS} ms observation slack`,
   };
 }
 
@@ -139,20 +142,20 @@ export function expectedTrackScriptFailover(input: TrackScriptInput): ExpectedWi
   if (input.weight === 0) {
     const skew = skewTimeMs(input);
     return {
-      minMs: lo + skew,
+      minMs: Math.max(0, lo + skew - OBSERVATION_SLACK_MS),
       maxMs: hi + skew + OBSERVATION_SLACK_MS,
-      formula: `${detection}; weight 0 → FAULT, priority-0 advert → Skew_Time ${fmt(skew)} (backup priority ${input.backupPriority}) + ${OBSERVATION_SLACK_MS} ms observation slack`,
+      formula: `${detection}; weight 0 → FAULT, priority-0 advert → Skew_Time ${fmt(skew)} (backup priority ${input.backupPriority}) ± ${OBSERVATION_SLACK_MS} ms observation slack`,
     };
   }
   const lowered = input.masterPriority + input.weight;
   if (input.weight > 0 || lowered >= input.backupPriority) return undefined;
   const mdi = masterDownIntervalMs(input);
   return {
-    minMs: lo + mdi - input.advertIntMs,
+    minMs: Math.max(0, lo + mdi - input.advertIntMs - OBSERVATION_SLACK_MS),
     maxMs: hi + mdi + OBSERVATION_SLACK_MS,
     formula:
       `${detection}; priority ${input.masterPriority} ${input.weight} = ${lowered} < backup ${input.backupPriority}, whose ` +
-      `Master_Down_Interval ${fmt(mdi)} runs from the last advert before detection (≤ ${fmt(input.advertIntMs)} earlier) + ${OBSERVATION_SLACK_MS} ms observation slack`,
+      `Master_Down_Interval ${fmt(mdi)} runs from the last advert before detection (≤ ${fmt(input.advertIntMs)} earlier) ± ${OBSERVATION_SLACK_MS} ms observation slack`,
   };
 }
 
@@ -164,11 +167,11 @@ export function expectedTrackScriptFailover(input: TrackScriptInput): ExpectedWi
 export function expectedRestartOrStopFailover(input: VrrpTimerInput & { intervalMs: number; sleepMs: number }): ExpectedWindow {
   const skew = skewTimeMs(input);
   return {
-    minMs: input.sleepMs + skew,
+    minMs: Math.max(0, input.sleepMs + skew - OBSERVATION_SLACK_MS),
     maxMs: input.intervalMs + input.sleepMs + skew + OBSERVATION_SLACK_MS,
     formula:
       `next script run (≤ ${fmt(input.intervalMs)}) + its sleep ${fmt(input.sleepMs)} + graceful stop → Skew_Time ${fmt(skew)} ` +
-      `(backup priority ${input.backupPriority}) + ${OBSERVATION_SLACK_MS} ms observation slack`,
+      `(backup priority ${input.backupPriority}) ± ${OBSERVATION_SLACK_MS} ms observation slack`,
   };
 }
 
