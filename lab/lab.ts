@@ -13,6 +13,7 @@ import type { NodeFiles } from "./nodes/kind.ts";
 import { nodeKind } from "./nodes/registry.ts";
 import { type Reporter, silentReporter } from "./report/reporter.ts";
 import { type ConfigProblem, runConfigChecks } from "./runtime/config-check.ts";
+import { checkConfigsCached } from "./runtime/config-check-cache.ts";
 import { removeResources } from "./runtime/cleanup.ts";
 import { beginRun, deploy, type Deployment, type NodeFile, type NodeSpec } from "./runtime/deployment.ts";
 import { connectEngine } from "./runtime/engine.ts";
@@ -102,14 +103,14 @@ export async function startLab(source: TopologySource, options: StartLabOptions 
     for (const image of new Set(specs.map((s) => s.image))) tags.set(image, await images.ensure(image));
 
     reporter.step(`Checking the configuration with the daemons themselves (keepalived --config-test, nginx -t)`);
-    const problems = await runConfigChecks(
-      topology.name,
+    const { problems } = await checkConfigsCached(
       resolved.nodes.map((n) => ({
         node: n.name,
         image: tags.get(specs.find((s) => s.name === n.name)!.image)!,
         files: files.get(n.name) ?? [],
         checks: nodeKind(n.kind).configChecks(),
       })),
+      (jobs) => runConfigChecks(topology.name, jobs),
     );
     for (const w of problems.filter((p) => p.severity === "warning")) reporter.warn(`${w.node}: ${describeProblem(w, byo.sources)}`);
     const errors = problems.filter((p) => p.severity === "error");
