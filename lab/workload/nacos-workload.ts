@@ -144,12 +144,17 @@ export class NacosWorkload {
     }
   }
 
-  /** Publish the next value of one dataId, then read it back (through whichever member nginx picks). */
+  /**
+   * Publish the next value of one dataId, then read another one (through whichever member nginx
+   * picks): the dataId written longest ago, as a service reads configuration others wrote. Not the
+   * one just written: a member answers a read that races the dump of a fresh write with HTTP 409
+   * ("requested file is being modified, please try later"), seen here on a loaded machine.
+   */
   private async configStep(i: number): Promise<void> {
     const key = this.dataIds[i % this.dataIds.length]!;
     const value = `${key}=${++this.seq}`;
     await this.publish(key, value);
-    await this.getConfig(key);
+    await this.getConfig(this.dataIds[(i + 1) % this.dataIds.length]!);
   }
 
   /** Register each instance once (again after Nacos forgot it), otherwise heartbeat and list in turn. */
