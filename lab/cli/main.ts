@@ -25,7 +25,10 @@ function describeLab(lab: Lab): string {
   const lines = [`lab ${lab.name} is up on ${lab.topology.subnetText}`];
   for (const n of lab.topology.nodes) lines.push(`  ${n.name.padEnd(8)} ${n.address.padEnd(15)} ${n.kind}   docker exec -it ${lab.name}-${n.name} bash`);
   for (const i of lab.topology.vrrp.instances) {
-    for (const vip of i.vips) lines.push(`  VIP ${vip} (${i.name}, VRID ${i.vrid}) held by ${lab.vips.owners(vip).join(", ") || "nobody"}   curl -si http://${vip}:${lab.topology.nginx.listen}/`);
+    for (const vip of i.vips) {
+      const tryIt = lab.topology.webs.length > 0 ? `curl -si http://${vip}:${lab.topology.nginx.listen}/` : lab.topology.nacos ? `curl -si http://${vip}:8848/nacos/v1/console/health/readiness` : "";
+      lines.push(`  VIP ${vip} (${i.name}, VRID ${i.vrid}) held by ${lab.vips.owners(vip).join(", ") || "nobody"}${tryIt ? `   ${tryIt}` : ""}`);
+    }
   }
   lines.push(`remove it with: failover-lab down ${lab.name}`);
   return `${lines.join("\n")}\n`;
