@@ -64,7 +64,8 @@ describe("docker-compose.yml", () => {
     const up = await compose("up", "-d");
     expect(up.exitCode, up.stderr).toBe(0);
 
-    // keepalived needs a Master_Down_Interval (about 3.6 s) before lb1 takes the VIP
+    // keepalived starts every node as BACKUP and takes a Master_Down_Interval (about 3.6 s) to elect;
+    // a node that booted first can hold the VIP briefly until lb1 preempts it. Wait for lb1 to answer.
     const deadline = performance.now() + 30_000;
     let answer: { status: number; lb: string | undefined; body: string } | undefined;
     let lastError = "";
@@ -72,7 +73,9 @@ describe("docker-compose.yml", () => {
       try {
         const r = await request(`http://${VIP}/`, { headersTimeout: 1000, bodyTimeout: 1000 });
         answer = { status: r.statusCode, lb: r.headers["x-lab-lb"] as string | undefined, body: await r.body.text() };
-        break;
+        if (answer.lb === "lb1") break;
+        lastError = `answered by ${answer.lb ?? "?"}`;
+        await new Promise((r) => setTimeout(r, 250));
       } catch (err) {
         lastError = (err as Error).message;
         await new Promise((r) => setTimeout(r, 250));
