@@ -7,7 +7,7 @@
  *   const f = await lab.nemesis.inject("power-off", "lb1");
  *   await lab.waitForVip(lab.instance().vips[0]!, "lb2", 15_000);
  */
-export { startLab, prepareTopology, Lab, type TopologySource, type StartLabOptions } from "./lab.ts";
+export { startLab, prepareTopology, topologyNeeds, Lab, type TopologySource, type StartLabOptions } from "./lab.ts";
 export { defineTopology, type TopologyInput, type Topology } from "./topology/schema.ts";
 export { loadTopologyFile, parseTopologyYaml } from "./topology/load.ts";
 export { validateTopology } from "./topology/validate.ts";
@@ -21,12 +21,13 @@ export { instanceTiming, type InstanceTiming } from "./scenario/timing.ts";
 export { Nemesis, type FaultResult } from "./nemesis/nemesis.ts";
 export { FAULTS, registerFault, type FaultDefinition } from "./nemesis/faults.ts";
 
-export type { Op, FaultOp, VipOp, VrrpOp, RequestOp, LogOp, NoteOp, NacosOp, NacosOperation, FaultKind } from "./history/ops.ts";
+export type { Op, FaultOp, VipOp, VrrpOp, RequestOp, LogOp, NoteOp, NacosOp, NacosOperation, FaultKind, IpvsOp, IpvsService } from "./history/ops.ts";
 export { History, toJsonLines } from "./history/history.ts";
 export { MonotonicClock, type Clock } from "./history/clock.ts";
 
 export * from "./protocol/vrrp-timing.ts";
 export * from "./protocol/nacos-timing.ts";
+export * from "./protocol/lvs-timing.ts";
 
 export type { CheckResult, Checker, Verdict } from "./checkers/types.ts";
 export { exactlyOneOwner, ownerIs, splitBrain, splitBrainSpans, vipMoves } from "./checkers/vip.ts";
@@ -34,6 +35,7 @@ export { migrationTime, firstSuccessByNewOwner } from "./checkers/migration.ts";
 export { preemption, noPreemption } from "./checkers/preemption.ts";
 export { zeroErrors, maxErrors, errorWindows, requestSummary, servedBy, notServedBy } from "./checkers/requests.ts";
 export { reachesState } from "./checkers/vrrp.ts";
+export { ipvsTableHolds, outageAfter, realServerAdded, realServerRemoved, stickyClients } from "./checkers/lvs.ts";
 export { ownershipIntervals, ownerTimeline } from "./checkers/ownership.ts";
 export {
   nacosMaxErrors,
@@ -59,4 +61,6 @@ export { renderCompose, writeCompose, staleCompose } from "./compose/compose.ts"
 
 export { runDoctor, type DoctorCheck } from "./doctor/doctor.ts";
 export { removeResources, reapOrphans } from "./runtime/cleanup.ts";
+export { closeEngines, engineProvider, EngineProvider, type EngineNeed, type EnginePlan } from "./runtime/engines.ts";
+export type { EnginePace } from "./runtime/pace.ts";
 export { LabError, TopologyError, EnvironmentError, CommandError, WaitTimeoutError } from "./errors.ts";

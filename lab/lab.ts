@@ -4,8 +4,8 @@
  * breaks things. `startLab` is all-or-nothing and checks everything it can before any container
  * starts. A Lab is disposable: `await using lab = await startLab(...)`.
  */
-import { LabError, TopologyError, type TopologyIssue, WaitTimeoutError } from "./errors.ts";
-import { type Clock, MonotonicClock } from "./history/clock.ts";
+import { EnvironmentError, LabError, TopologyError, type TopologyIssue, WaitTimeoutError } from "./errors.ts";
+import { type Clock, EngineClock, MonotonicClock } from "./history/clock.ts";
 import { History } from "./history/history.ts";
 import type { NewOp } from "./history/ops.ts";
 import { Nemesis } from "./nemesis/nemesis.ts";
@@ -16,7 +16,9 @@ import { type ConfigProblem, runConfigChecks } from "./runtime/config-check.ts";
 import { checkConfigsCached } from "./runtime/config-check-cache.ts";
 import { removeResources } from "./runtime/cleanup.ts";
 import { beginRun, deploy, type Deployment, type NodeFile, type NodeSpec } from "./runtime/deployment.ts";
-import { connectEngine } from "./runtime/engine.ts";
+import { connectEngine, type Engine } from "./runtime/engine.ts";
+import { type EngineNeed, engineProvider } from "./runtime/engines.ts";
+import { paceOf } from "./runtime/pace.ts";
 import { ImageBuilder } from "./runtime/images.ts";
 import type { LabNode } from "./runtime/node-container.ts";
 import { loadByoConfigs } from "./topology/byo.ts";
@@ -33,6 +35,9 @@ import { RequestStream, type RequestStreamOptions } from "./workload/request-str
 import { ClientArpObserver, GarpObserver } from "./workload/arp-observer.ts";
 import { VipObserver } from "./workload/vip-observer.ts";
 import { VrrpObserver } from "./workload/vrrp-observer.ts";
+import { ClockSync } from "./workload/clock-sync.ts";
+import { IpvsObserver } from "./workload/ipvs-observer.ts";
+import { type ClientStream, NodeRequestStream } from "./workload/node-request-stream.ts";
 
 /** A topology object, or `{ file }` for a `*.lab.yml`. */
 export type TopologySource = TopologyInput | { file: string };
@@ -43,6 +48,16 @@ export interface StartLabOptions {
   keep?: boolean;
   /** Override the topology's lab name (e.g. to run two copies at once). */
   name?: string;
+  /**
+   * The engine to run on. Default: the process's engine, or — for a topology that needs IPVS (LVS
+   * directors) — the one runtime/engines.ts picks (an IPVS-capable engine, else the qemu guest).
+   */
+  engine?: Engine;
+}
+
+/** What a topology needs of its engine's kernel beyond containers: IPVS for LVS directors. */
+export function topologyNeeds(topology: Pick<Topology, "director" | "lvs"> | TopologyInput): EngineNeed[] {
+  return Object.keys(topology.director ?? {}).length > 0 || topology.lvs ? ["ipvs"] : [];
 }
 
 /** Validate, resolve and render a topology without starting anything (`render`, tests). */
@@ -73,6 +88,7 @@ function renderFiles(t: ResolvedTopology, byoFiles: Map<string, NodeFile[]>): Ma
     const rendered = [...(t.byo.keepalived ? [] : renderKeepalived(t, lb.name)), ...(t.byo.nginx ? [] : [renderNginx(t, lb.name)])];
     files.set(lb.name, [...own, ...rendered.filter((f) => !ownPaths.has(f.path))]);
   }
+  for (const d of t.directors) files.set(d.name, renderKeepalived(t, d.name));
   if (t.nacos) {
     for (const member of t.nacos.members) files.set(member.name, renderNacosMember(t, member.name));
     if (t.nacos.database) files.set(t.nacos.database.name, renderMariadb(t));
@@ -89,7 +105,14 @@ export async function startLab(source: TopologySource, options: StartLabOptions 
   // /24 (or the declared subnet), so rendering for a provisional one finds the same problems.
   const { parseCidr } = await import("./ipv4.ts");
   await loadByoConfigs(resolveTopology(topology, parseCidr(topology.network.subnet ?? "10.213.0.0/24")!), dir);
-  const engine = await connectEngine();
+  const needs = topologyNeeds(topology);
+  if (needs.length > 0 && options.keep && !options.engine && (await engineProvider().plan(needs, reporter)).kind === "guest") {
+    throw new EnvironmentError(`Lab ${topology.name} needs IPVS, which only the qemu guest engine has here, and the guest ends with this process: it cannot be left up`, {
+      remedy: "Run it as a scenario (`failover-lab run …`), or point FAILOVER_LAB_IPVS_ENGINE (or DOCKER_HOST) at an engine whose kernel has IPVS.",
+    });
+  }
+  const engine = options.engine ?? (needs.length > 0 ? await engineProvider().engineFor(needs, reporter) : await connectEngine());
+  const pace = paceOf(engine);
   // Reserving the network first fixes the subnet; everything is rendered for the one we got.
   const { run, network } = await beginRun(engine, topology.name, { keep: options.keep ?? false, reporter, ...(topology.network.subnet ? { subnet: topology.network.subnet } : {}) });
   try {
@@ -102,6 +125,9 @@ export async function startLab(source: TopologySource, options: StartLabOptions 
     const tags = new Map<string, string>();
     for (const image of new Set(specs.map((s) => s.image))) tags.set(image, await images.ensure(image));
 
+    // A slow engine's images are the host's (runtime/guest/images.ts): the daemons check the same
+    // files in the same images there, in a fraction of the time.
+    const checkEngine = pace.timeScale > 1 ? await connectEngine() : engine;
     reporter.step(`Checking the configuration with the daemons themselves (keepalived --config-test, nginx -t)`);
     const { problems } = await checkConfigsCached(
       resolved.nodes.map((n) => ({
@@ -110,14 +136,15 @@ export async function startLab(source: TopologySource, options: StartLabOptions 
         files: files.get(n.name) ?? [],
         checks: nodeKind(n.kind).configChecks(),
       })),
-      (jobs) => runConfigChecks(topology.name, jobs),
+      (jobs) => runConfigChecks(topology.name, jobs, checkEngine),
     );
     for (const w of problems.filter((p) => p.severity === "warning")) reporter.warn(`${w.node}: ${describeProblem(w, byo.sources)}`);
     const errors = problems.filter((p) => p.severity === "error");
     if (errors.length > 0) throw new TopologyError(errors.map((p) => problemToIssue(p, byo.sources)));
     for (const w of byo.warnings) reporter.warn(w);
 
-    const clock = new MonotonicClock();
+    // Nodes on another kernel stamp with its realtime clock: the lab measures the offset (below).
+    const clock = pace.sharedClock ? new MonotonicClock() : new EngineClock();
     const history = new History(clock);
     const deployment = await deploy(
       { lab: topology.name, run: run.run, subnet: resolved.subnetText, nodes: specs, keep: run.keep },
@@ -126,6 +153,7 @@ export async function startLab(source: TopologySource, options: StartLabOptions 
     );
     const lab = new Lab(resolved, deployment, history, files, reporter);
     try {
+      if (clock instanceof EngineClock) await lab.syncClock(clock);
       await lab.observeAll();
     } catch (err) {
       await lab.stop();
@@ -167,11 +195,14 @@ export class Lab implements AsyncDisposable {
   readonly clientArp: ClientArpObserver;
   /** Gratuitous ARPs on the wire (only with a client node). */
   readonly garps: GarpObserver;
+  /** Each director's IPVS table over time. */
+  readonly ipvs: IpvsObserver;
+  private clockSync: ClockSync | undefined;
   private readonly macs = new Map<string, string>();
   readonly nemesis: Nemesis;
   readonly reporter: Reporter;
   private readonly files: NodeFiles;
-  private readonly streams: RequestStream[] = [];
+  private readonly streams: ClientStream[] = [];
   private readonly nacosWorkloads: NacosWorkload[] = [];
   private nacosViews: NacosMemberViews | undefined;
   /** Nodes that joined during the run and are not in the topology (a rogue router). */
@@ -191,6 +222,20 @@ export class Lab implements AsyncDisposable {
     const vipList = topology.vrrp.instances.flatMap((i) => i.vips);
     this.clientArp = new ClientArpObserver(history, vipList, (mac) => this.nodeByMac(mac));
     this.garps = new GarpObserver(history, vipList, (mac) => this.nodeByMac(mac));
+    this.ipvs = new IpvsObserver(history);
+  }
+
+  /**
+   * Measure the offset between this process's clock and the engine kernel's (a guest's), from the
+   * client node when there is one, and keep following it while the lab runs (workload/clock-sync.ts).
+   */
+  async syncClock(clock: EngineClock): Promise<void> {
+    const node = this.topology.client ? this.node(this.topology.client.name) : [...this.deployment.nodes.values()][0];
+    if (!node) return;
+    this.clockSync = new ClockSync(clock);
+    await this.clockSync.start(node);
+    const s = this.clockSync.state();
+    this.reporter.detail(`engine clock offset ${(s.offsetUs / 1000).toFixed(1)} ms (this process − the engine's kernel), from ${s.samples} samples of ${node.name}`);
   }
 
   /** The lab node whose interface has this MAC, or null. */
@@ -227,19 +272,20 @@ export class Lab implements AsyncDisposable {
 
   /** Watch every load balancer (VIPs and VRRP state), the client's ARP view, and GARPs from the client node. */
   async observeAll(): Promise<void> {
-    await Promise.all(this.topology.lbs.map((n) => this.observe(n.name)));
+    await Promise.all([...this.topology.lbs, ...this.topology.directors].map((n) => this.observe(n.name)));
     const { docker, endpoint } = this.deployment.engine;
     const info = await docker.getNetwork(this.deployment.network.id).inspect();
     const bridge = (info.Options as Record<string, string> | undefined)?.["com.docker.network.bridge.name"] ?? `br-${this.deployment.network.id.slice(0, 12)}`;
-    await this.clientArp.start(bridge, endpoint.startsWith("unix://"));
+    await this.clientArp.start(bridge, endpoint.startsWith("unix://") && paceOf(this.deployment.engine).reachesLabNetwork);
     if (this.topology.client) await this.garps.start(this.node(this.topology.client.name));
   }
 
-  /** (Re)attach the observers to one load balancer. */
+  /** (Re)attach the observers to one load balancer or director (a director's IPVS table too). */
   async observe(nodeName: string): Promise<void> {
-    if (!this.topology.lbs.some((n) => n.name === nodeName)) return;
+    const director = this.topology.directors.some((n) => n.name === nodeName);
+    if (!director && !this.topology.lbs.some((n) => n.name === nodeName)) return;
     const node = this.node(nodeName);
-    await Promise.all([this.vips.attach(node), this.vrrp.attach(node)]);
+    await Promise.all([this.vips.attach(node), this.vrrp.attach(node), ...(director ? [this.ipvs.attach(node)] : [])]);
   }
 
   /** A node that joined during the run without being in the topology, if `name` is one. */
@@ -277,17 +323,48 @@ export class Lab implements AsyncDisposable {
     this.history.append({ process: "scenario", f: "note", label, atMs: this.clock.nowMs() });
   }
 
-  /** A request stream against a VIP of this lab (default: the first instance's first VIP). */
-  requestStream(options: Partial<RequestStreamOptions> & { vip?: string } = {}): RequestStream {
+  /**
+   * A request stream against a VIP of this lab (default: the first instance's first VIP), on the
+   * service's port (the virtual service's for an LVS VIP, else nginx's). It runs in this process
+   * when the lab network is reachable from here, else in the client node (workload/node-request-stream.ts),
+   * which is also where `sources` (several client addresses in turn) come from.
+   */
+  requestStream(options: Partial<RequestStreamOptions> & { vip?: string; sources?: string[] } = {}): ClientStream {
     const vip = options.vip ?? this.instance().vips[0]!;
     if (!this.topology.vrrp.instances.some((i) => i.vips.includes(vip))) {
       throw new LabError(`${vip} is not a VIP of lab ${this.name}; requests only ever go to the lab's own addresses`);
     }
-    const stream = new RequestStream(this.history, {
-      url: `http://${vip}:${this.topology.nginx.listen}/`,
-      lbByAddress: new Map(this.topology.lbs.map((n) => [n.address, n.name])),
-      ...options,
-    });
+    const port = this.topology.lvs?.vip === vip ? this.topology.lvs.port : this.topology.nginx.listen;
+    const lbByAddress = new Map(this.topology.lbs.map((n) => [n.address, n.name]));
+    const inNode = !paceOf(this.deployment.engine).reachesLabNetwork || (options.sources?.length ?? 0) > 0;
+    let stream: ClientStream;
+    if (inNode) {
+      const client = this.topology.client;
+      if (!client) {
+        throw new LabError(`Lab ${this.name}'s network cannot be reached from this process (engine ${this.deployment.engine.endpoint}), and it has no client node to send requests from`, {
+          remedy: "add `client: true` to the topology",
+        });
+      }
+      for (const s of options.sources ?? []) {
+        if (s !== client.address && !this.topology.clientSources.includes(s)) {
+          throw new LabError(`${s} is not an address the client node may send from; use ${[client.address, ...this.topology.clientSources].join(", ")}`);
+        }
+      }
+      stream = new NodeRequestStream(this.history, {
+        node: this.node(client.name),
+        host: vip,
+        port,
+        lbByAddress,
+        prefix: this.topology.prefix,
+        ...(options.name ? { name: options.name } : {}),
+        ...(options.ratePerSecond ? { ratePerSecond: options.ratePerSecond } : {}),
+        ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+        ...(options.sources ? { sources: options.sources } : {}),
+      });
+    } else {
+      const { sources: _sources, ...rest } = options;
+      stream = new RequestStream(this.history, { url: `http://${vip}:${port}/`, lbByAddress, ...rest });
+    }
     this.streams.push(stream);
     return stream;
   }
@@ -374,7 +451,7 @@ export class Lab implements AsyncDisposable {
 
   /** The node the VRRP rules elect first: highest priority, ties to the highest address (RFC 5798 §6.4.3). */
   expectedMaster(instance: ResolvedInstance): string {
-    const addr = (n: string) => this.topology.lbs.find((l) => l.name === n)!.address.split(".").map(Number).reduce((a, b) => a * 256 + b, 0);
+    const addr = (n: string) => this.topology.nodes.find((l) => l.name === n)!.address.split(".").map(Number).reduce((a, b) => a * 256 + b, 0);
     return [...instance.members].sort((a, b) => b.priority - a.priority || addr(b.node) - addr(a.node))[0]!.node;
   }
 
@@ -424,6 +501,8 @@ export class Lab implements AsyncDisposable {
     await Promise.allSettled([...this.streams.map((s) => s.stop()), ...this.nacosWorkloads.map((w) => w.close()), ...(this.nacosViews ? [this.nacosViews.stop()] : [])]);
     this.vips.close();
     this.vrrp.close();
+    this.ipvs.close();
+    this.clockSync?.stop();
     this.clientArp.stop();
     this.garps.stop();
   }

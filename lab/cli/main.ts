@@ -8,6 +8,7 @@ import { formatChecks, runDoctor } from "../doctor/doctor.ts";
 import { ConsoleReporter, silentReporter } from "../report/reporter.ts";
 import { removeResources } from "../runtime/cleanup.ts";
 import { connectEngine } from "../runtime/engine.ts";
+import { closeEngines } from "../runtime/engines.ts";
 import { ImageBuilder, pruneImages } from "../runtime/images.ts";
 import { type Lab, prepareTopology, startLab } from "../lab.ts";
 import { loadScenario, scenarioNames } from "../scenario/catalog.ts";
@@ -214,4 +215,7 @@ try {
     printError(err);
     process.exitCode = exitCodeFor(err);
   }
+} finally {
+  // A qemu guest booted for an IPVS lab is powered off cleanly (it would die with the process anyway).
+  await closeEngines().catch(() => undefined);
 }

@@ -13,6 +13,7 @@ import { type Reporter, silentReporter } from "../report/reporter.ts";
 import { removeResources } from "../runtime/cleanup.ts";
 import { beginRun, deploy, type Deployment } from "../runtime/deployment.ts";
 import { connectEngine, type Engine } from "../runtime/engine.ts";
+import { engineProvider } from "../runtime/engines.ts";
 import { ImageBuilder } from "../runtime/images.ts";
 
 export type Verdict = "pass" | "warn" | "fail";
@@ -55,6 +56,7 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorChec
       }
     }
   }
+  if (engine) checks.push(...(await checkScenarioEngines(reporter)));
   checks.push(await checkKvm());
   checks.push(await checkTool("qemu", "qemu-system-x86_64", ["--version"], "runs a guest kernel with IPVS for LVS scenarios when the engine's kernel lacks IP_VS", "apt-get install -y qemu-system-x86"));
   checks.push(await checkTool("debootstrap", "debootstrap", ["--version"], "bootstraps the Debian base image when no registry answers", "apt-get install -y debootstrap"));
@@ -193,11 +195,40 @@ async function checkIpvs(d: Deployment, engine: Engine): Promise<DoctorCheck> {
   };
 }
 
+/**
+ * Which engine serves which scenarios: the process's engine for most; for those that need IPVS,
+ * the one runtime/engines.ts would pick (nothing is booted here) — or why they would be skipped.
+ */
+async function checkScenarioEngines(reporter: Reporter): Promise<DoctorCheck[]> {
+  const { scenarioNames, loadScenario } = await import("../scenario/catalog.ts");
+  const { topologyNeeds } = await import("../lab.ts");
+  const all = await Promise.all((await scenarioNames()).map(async (name) => ({ name, needs: topologyNeeds((await loadScenario(name)).topology) })));
+  const plain = all.filter((s) => s.needs.length === 0).map((s) => s.name);
+  const ipvs = all.filter((s) => s.needs.includes("ipvs")).map((s) => s.name);
+  const out: DoctorCheck[] = [];
+  const host = await engineProvider().plan([], reporter);
+  out.push({ name: "engine: scenarios", verdict: "pass", detail: `${plain.length} scenarios on ${host.detail}` });
+  if (ipvs.length === 0) return out;
+  try {
+    const plan = await engineProvider().plan(["ipvs"], reporter);
+    const what = plan.kind === "host" ? plan.detail : plan.kind === "ipvs-engine" ? `the engine at ${plan.detail}` : plan.kind === "guest" ? plan.detail : `skipped: ${plan.detail}`;
+    out.push({
+      name: "engine: IPVS scenarios",
+      verdict: plan.kind === "skipped" ? "warn" : "pass",
+      detail: `${ipvs.join(", ")} → ${what}`,
+      ...(plan.kind === "skipped" ? { remedy: "Install qemu for the guest engine (`bash scripts/ensure-qemu.sh`), or point FAILOVER_LAB_IPVS_ENGINE (or DOCKER_HOST) at an engine whose kernel has IPVS." } : {}),
+    });
+  } catch (err) {
+    out.push({ name: "engine: IPVS scenarios", verdict: "warn", detail: `${ipvs.join(", ")}: cannot tell (${errorMessage(err).split("\n")[0]})` });
+  }
+  return out;
+}
+
 async function checkKvm(): Promise<DoctorCheck> {
   try {
     const fh = await open("/dev/kvm", "r+");
     await fh.close();
-    return { name: "kvm", verdict: "pass", detail: "/dev/kvm opens read-write" };
+    return { name: "kvm", verdict: "pass", detail: "/dev/kvm opens read-write (the guest engine still uses TCG unless FAILOVER_LAB_GUEST_ACCEL=kvm: a KVM guest hangs where the CPU shows no svm/vmx, as on the measured CI machines)" };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     return {

@@ -57,3 +57,28 @@ export function parseEpochRealtime(text: string): number | undefined {
   if (!m) return undefined;
   return Number(m[1]) * 1e6 + Number(m[2]!.padEnd(6, "0"));
 }
+
+/**
+ * The lab's clock when its nodes run on another kernel (an engine in a qemu guest, or on another
+ * machine): their realtime clock is not this process's, so an in-node stamp is first moved by the
+ * measured offset between the two (workload/clock-sync.ts) and then placed like any other. Until
+ * an offset is measured it is 0.
+ */
+export class EngineClock extends MonotonicClock {
+  private offsetUs = 0;
+  private measured = false;
+
+  /** This process's realtime clock minus the engine kernel's, in µs. */
+  setEngineOffset(offsetUs: number): void {
+    this.offsetUs = offsetUs;
+    this.measured = true;
+  }
+
+  get engineOffsetUs(): number | undefined {
+    return this.measured ? this.offsetUs : undefined;
+  }
+
+  override fromEpochMicros(epochMicros: number): number {
+    return super.fromEpochMicros(epochMicros + this.offsetUs);
+  }
+}

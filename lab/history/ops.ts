@@ -122,6 +122,8 @@ export interface RequestOp extends OpBase {
   lb?: string;
   /** Backend that served it (its response header). */
   backend?: string;
+  /** The client address it was sent from, when the stream sends from several (an LVS client population). */
+  source?: string;
   error?: string;
 }
 
@@ -211,6 +213,37 @@ export interface NacosViewOp extends OpBase {
   error?: string;
 }
 
+/** One virtual service of a director's IPVS table (`ipvsadm -Ln`). */
+export interface IpvsService {
+  /** "TCP 10.213.7.150:80" */
+  service: string;
+  /** The scheduler, e.g. "rr". */
+  scheduler: string;
+  /** What follows it, e.g. "persistent 5". */
+  flags: string;
+  realServers: Array<{
+    /** "10.213.7.21:80" */
+    address: string;
+    /** Route (DR), Masq (NAT), Tunnel, Local. */
+    forward: string;
+    weight: number;
+  }>;
+}
+
+/**
+ * A director's IPVS table changed (or was first read): every virtual service with its real servers,
+ * as `ipvsadm -Ln` polled in the node printed it. Connection counters are left out: an op is written
+ * only when services, real servers, forwarding methods or weights change.
+ */
+export interface IpvsOp extends OpBase {
+  process: "observer";
+  f: "ipvs";
+  node: string;
+  services: IpvsService[];
+  /** ipvsadm failed (no IPVS in the kernel, …): what it said. */
+  error?: string;
+}
+
 /** A scenario's own marker ("steady state reached", "recovery"). */
 export interface NoteOp extends OpBase {
   process: "scenario";
@@ -218,7 +251,7 @@ export interface NoteOp extends OpBase {
   label: string;
 }
 
-export type Op = FaultOp | VipOp | VrrpOp | LogOp | RequestOp | ArpOp | GarpOp | NacosOp | NacosViewOp | NoteOp;
+export type Op = FaultOp | VipOp | VrrpOp | LogOp | RequestOp | ArpOp | GarpOp | NacosOp | NacosViewOp | IpvsOp | NoteOp;
 
 /** An op before the history numbers it. */
 export type NewOp = Op extends infer T ? (T extends Op ? Omit<T, "index"> : never) : never;

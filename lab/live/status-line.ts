@@ -67,7 +67,7 @@ export class StatusLine {
  * Returns a function that stops and clears it.
  */
 export function showLabStatus(lab: Lab, line: StatusLine, intervalMs = 250): () => void {
-  const state = new LiveState(lab.topology.lbs.map((n) => n.name), lab.topology.vrrp.instances.flatMap((i) => i.vips));
+  const state = new LiveState([...lab.topology.lbs, ...lab.topology.directors].map((n) => n.name), lab.topology.vrrp.instances.flatMap((i) => i.vips));
   for (const op of lab.history.ops()) state.apply(op);
   const unsubscribe = lab.history.subscribe((op) => state.apply(op));
   const timer = setInterval(() => line.set(formatStatusLine(state.snapshot(lab.clock.nowMs()), Math.max(40, line.columns - 1))), intervalMs);

@@ -68,7 +68,7 @@ export class WebView implements AsyncDisposable {
   attach(lab: Lab): void {
     this.unsubscribe?.();
     this.lab = lab;
-    const state = new LiveState(lab.topology.lbs.map((n) => n.name), lab.topology.vrrp.instances.flatMap((i) => i.vips));
+    const state = new LiveState([...lab.topology.lbs, ...lab.topology.directors].map((n) => n.name), lab.topology.vrrp.instances.flatMap((i) => i.vips));
     for (const op of lab.history.ops()) state.apply(op);
     this.state = state;
     this.unsubscribe = lab.history.subscribe((op) => {

@@ -109,27 +109,27 @@ const definitions: FaultDefinition[] = [
   {
     kind: "stop-keepalived",
     describe: "stop keepalived gracefully (SIGTERM: a master sends priority-0 adverts and removes its VIPs)",
-    appliesTo: ["lb"],
+    appliesTo: ["lb", "director"],
     heal: "start-keepalived",
     act: ({ node }) => labctl(node, "stop", "keepalived"),
   },
   {
     kind: "kill-keepalived",
     describe: "SIGKILL every keepalived process (no goodbye; the VIPs stay on the interface)",
-    appliesTo: ["lb"],
+    appliesTo: ["lb", "director"],
     heal: "start-keepalived",
     act: ({ node }) => labctl(node, "kill", "keepalived"),
   },
   {
     kind: "start-keepalived",
     describe: "start keepalived",
-    appliesTo: ["lb"],
+    appliesTo: ["lb", "director"],
     act: ({ node }) => labctl(node, "start", "keepalived"),
   },
   {
     kind: "power-off",
     describe: "pull the plug: SIGKILL to every process of the node, its interface gone (no goodbye packets)",
-    appliesTo: ["lb", "web", "client", "nacos", "mariadb"],
+    appliesTo: ["lb", "web", "client", "nacos", "mariadb", "director"],
     heal: "power-on",
     power: "off",
     act: async ({ node }) => {
@@ -141,7 +141,7 @@ const definitions: FaultDefinition[] = [
   {
     kind: "power-on",
     describe: "power the node on: it boots and starts its daemons",
-    appliesTo: ["lb", "web", "client", "nacos", "mariadb"],
+    appliesTo: ["lb", "web", "client", "nacos", "mariadb", "director"],
     power: "on",
     act: async ({ node, boot }) => {
       const state = await node.powerState();
@@ -154,7 +154,7 @@ const definitions: FaultDefinition[] = [
   {
     kind: "reboot",
     describe: "reboot: stop the daemons gracefully in reverse boot order, power off, power on",
-    appliesTo: ["lb", "web", "client"],
+    appliesTo: ["lb", "web", "client", "director"],
     power: "on",
     act: async ({ node, boot }) => {
       if ((await node.powerState()) !== "running") return { type: "info", detail: "nothing to do: the node is not running" };
@@ -167,7 +167,7 @@ const definitions: FaultDefinition[] = [
   {
     kind: "freeze",
     describe: "freeze every process of the node (its kernel still holds the node's addresses)",
-    appliesTo: ["lb", "web", "client", "nacos", "mariadb"],
+    appliesTo: ["lb", "web", "client", "nacos", "mariadb", "director"],
     heal: "thaw",
     power: "frozen",
     effectAt: "invoke",
@@ -181,7 +181,7 @@ const definitions: FaultDefinition[] = [
   {
     kind: "thaw",
     describe: "thaw a frozen node",
-    appliesTo: ["lb", "web", "client", "nacos", "mariadb"],
+    appliesTo: ["lb", "web", "client", "nacos", "mariadb", "director"],
     power: "thawed",
     effectAt: "invoke",
     act: async ({ node }) => {

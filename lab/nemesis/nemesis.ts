@@ -83,6 +83,7 @@ export class Nemesis {
         // The interface went with the node when it died.
         this.lab.vips.nodeDown(nodeName, effectMs ?? doneMs);
         this.lab.vrrp.detach(nodeName, { powerLost: true });
+        this.lab.ipvs.detach(nodeName);
       }
       history.append({ process: "nemesis", f: "fault", type: outcome.type, kind, node: nodeName, faultId, detail: outcome.detail, atMs: doneMs, ...(effectMs !== undefined ? { effectAtMs: effectMs } : {}) });
       if (outcome.type === "ok" && definition.power === "on") {

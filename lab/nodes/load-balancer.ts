@@ -1,19 +1,29 @@
-/** Load balancer: nginx (http or stream) + keepalived, both started at boot, nginx first. */
+/**
+ * Load balancer: nginx (http or stream) + keepalived, both started at boot, nginx first. As an LVS
+ * real server (the document's nginx tier behind the directors) it runs keepalived only when it takes
+ * part in a VRRP instance of its own, and gets what the LVS mode needs (render-lvs.ts).
+ */
 import { KEEPALIVED_CONF } from "../topology/render-keepalived.ts";
+import { realServerSetup } from "../topology/render-lvs.ts";
 import { NGINX_CONF } from "../topology/render-nginx.ts";
 import { HOST_SYSCTLS, type NodeKindPlugin } from "./kind.ts";
 
 export const loadBalancer: NodeKindPlugin = {
   kind: "lb",
-  spec: (_t, node, files) => ({
-    name: node.name,
-    role: "lb",
-    image: "lb",
-    address: node.address,
-    files: files.get(node.name) ?? [],
-    boot: ["nginx", "keepalived"],
-    sysctls: { ...HOST_SYSCTLS },
-  }),
+  spec: (t, node, files) => {
+    const rs = realServerSetup(t, node.name);
+    const vrrp = t.byo.keepalived !== undefined || t.vrrp.instances.some((i) => i.members.some((m) => m.node === node.name));
+    const own = files.get(node.name) ?? [];
+    return {
+      name: node.name,
+      role: "lb",
+      image: "lb",
+      address: node.address,
+      files: [...own, ...rs.files.filter((f) => !own.some((o) => o.path === f.path))],
+      boot: vrrp ? ["nginx", "keepalived"] : ["nginx"],
+      sysctls: { ...HOST_SYSCTLS, ...rs.sysctls },
+    };
+  },
   configChecks: () => [
     { name: "keepalived --config-test", command: ["keepalived", "--config-test", "-f", KEEPALIVED_CONF] },
     { name: "nginx -t", command: ["nginx", "-t", "-q", "-c", NGINX_CONF] },

@@ -1,5 +1,6 @@
 /** Every node kind, registered once. */
 import { clientNode } from "./client.ts";
+import { director } from "./director.ts";
 import type { NodeKindPlugin } from "./kind.ts";
 import { loadBalancer } from "./load-balancer.ts";
 import { mariadbNode } from "./mariadb.ts";
@@ -12,6 +13,7 @@ const KINDS: Record<string, NodeKindPlugin> = {
   [clientNode.kind]: clientNode,
   [nacosMember.kind]: nacosMember,
   [mariadbNode.kind]: mariadbNode,
+  [director.kind]: director,
 };
 
 export function nodeKind(kind: string): NodeKindPlugin {

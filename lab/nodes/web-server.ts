@@ -1,8 +1,15 @@
-/** Web backend: nginx serving a page that names itself (X-Lab-Backend) and its peer (X-Lab-Peer). */
+/**
+ * Web backend: nginx serving a page that names itself (X-Lab-Backend) and its peer (X-Lab-Peer). As an
+ * LVS real server it also gets what its mode needs (render-lvs.ts: the VIP on lo for DR, routes for NAT).
+ */
+import { realServerSetup } from "../topology/render-lvs.ts";
 import { HOST_SYSCTLS, type NodeKindPlugin } from "./kind.ts";
 
 export const webServer: NodeKindPlugin = {
   kind: "web",
-  spec: (_t, node) => ({ name: node.name, role: "web", image: "web", address: node.address, boot: ["nginx"], sysctls: { ...HOST_SYSCTLS } }),
+  spec: (t, node) => {
+    const rs = realServerSetup(t, node.name);
+    return { name: node.name, role: "web", image: "web", address: node.address, boot: ["nginx"], files: rs.files, sysctls: { ...HOST_SYSCTLS, ...rs.sysctls } };
+  },
   configChecks: () => [],
 };

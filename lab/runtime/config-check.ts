@@ -5,11 +5,11 @@
  * Problems come back with the file and line the daemon named.
  */
 import { randomUUID } from "node:crypto";
-import type { StartedTestContainer } from "testcontainers";
-import { connectEngine } from "./engine.ts";
+import { connectEngine, type Engine } from "./engine.ts";
 import type { NodeFile } from "./deployment.ts";
 import { labelsFor } from "./labels.ts";
-import { NodeContainer } from "./node-container.ts";
+import { LabNode, NodeContainer } from "./node-container.ts";
+import { paceOf } from "./pace.ts";
 
 export interface ConfigCheckJob {
   node: string;
@@ -28,29 +28,33 @@ export interface ConfigProblem {
   severity: "error" | "warning";
 }
 
-export async function runConfigChecks(lab: string, jobs: ConfigCheckJob[]): Promise<ConfigProblem[]> {
-  await connectEngine(); // pins the engine testcontainers uses
+/** Run the checks on `engine` (default: the process's engine, `connectEngine`). */
+export async function runConfigChecks(lab: string, jobs: ConfigCheckJob[], engine?: Engine): Promise<ConfigProblem[]> {
+  const on = engine ?? (await connectEngine());
+  const pace = paceOf(on);
   const run = { lab, run: `check-${randomUUID().slice(0, 8)}`, keep: false };
   const results = await Promise.all(
     jobs
       .filter((j) => j.checks.length > 0)
       .map(async (job) => {
-        let container: StartedTestContainer | undefined;
+        let id: string | undefined;
         try {
-          container = await new NodeContainer(job.image)
+          id = await new NodeContainer(job.image)
             .withName(`${lab}-${job.node}-config-check-${run.run.slice(6)}`)
             .withCommand(["sleep", "300"])
             .withLabels(labelsFor(run, { name: job.node, role: "config-check" }))
             .withCopyContentToContainer(job.files.map((f) => ({ content: f.content, target: f.path, mode: f.mode ?? 0o644 })))
-            .start();
+            .withStartupTimeout(30_000 * pace.timeScale)
+            .start(on.docker);
+          const node = new LabNode(id, on.docker, { name: job.node, role: "config-check", address: "" }, pace);
           const problems: ConfigProblem[] = [];
           for (const check of job.checks) {
-            const r = await container.exec(check.command);
-            problems.push(...parseCheckOutput(job.node, check.name, r.exitCode, r.output));
+            const r = await node.exec(check.command, { check: false, timeoutMs: 30_000 });
+            problems.push(...parseCheckOutput(job.node, check.name, r.exitCode, r.stdout + r.stderr));
           }
           return problems;
         } finally {
-          await container?.stop({ remove: true, timeout: 0 }).catch(() => undefined);
+          if (id) await on.docker.getContainer(id).remove({ force: true, v: true }).catch(() => undefined);
         }
       }),
   );

@@ -14,6 +14,7 @@ import { ImageBuilder, type ImageName } from "./images.ts";
 import { LABEL, labelsFor, ownerState, type RunLabels } from "./labels.ts";
 import { type LabNetwork, pickFreeSubnet, reserveLabNetwork, takenSubnets } from "./network.ts";
 import { LabNode, NODE_CAPABILITIES, NodeContainer } from "./node-container.ts";
+import { paceOf } from "./pace.ts";
 
 export interface NodeFile {
   path: string;
@@ -52,7 +53,7 @@ export interface DeployOptions {
   images?: ImageBuilder;
   /** The run's network, reserved beforehand (see `beginRun`); created here when absent. */
   network?: LabNetwork;
-  /** How long a node may take to boot its daemons. Default 30 s. */
+  /** How long a node may take to boot its daemons. Default 30 s, scaled by the engine's pace. */
   bootTimeoutMs?: number;
 }
 
@@ -93,7 +94,7 @@ export class Deployment implements AsyncDisposable {
     const image = await (options.images ?? new ImageBuilder(this.engine.docker, silentReporter)).ensure(spec.image);
     const node = await startNode(this.engine, this.runLabels, this.network, spec, image);
     try {
-      await waitForBoot(node, spec.boot ?? [], options.bootTimeoutMs ?? 30_000);
+      await waitForBoot(node, spec.boot ?? [], (options.bootTimeoutMs ?? 30_000) * node.pace.timeScale);
     } catch (err) {
       await node.remove().catch(() => undefined);
       throw err;
@@ -169,7 +170,10 @@ export async function deploy(spec: DeploymentSpec, options: DeployOptions = {}):
         nodes.set(nodeSpec.name, node);
       }),
     );
-    await Promise.all(spec.nodes.map((n) => waitForBoot(nodes.get(n.name)!, n.boot ?? [], options.bootTimeoutMs ?? 30_000)));
+    // Every node is polled at once; on a paced engine (a TCG guest) the execs queue for its few
+    // slots (pace.ts) instead of piling up until its dockerd stops answering.
+    const bootTimeoutMs = (options.bootTimeoutMs ?? 30_000) * paceOf(engine).timeScale;
+    await Promise.all(spec.nodes.map((n) => waitForBoot(nodes.get(n.name)!, n.boot ?? [], bootTimeoutMs)));
     const ordered = new Map(spec.nodes.map((n) => [n.name, nodes.get(n.name)!] as const));
     return new Deployment(engine, run, network, ordered);
   } catch (err) {
@@ -188,11 +192,11 @@ async function startNode(engine: Engine, run: RunLabels, network: LabNetwork, sp
     .withAddedCapabilities(...NODE_CAPABILITIES)
     .withLabels(labelsFor(run, { name: spec.name, role: spec.role }))
     .withCopyContentToContainer(files.map((f) => ({ content: f.content, target: f.path, mode: f.mode ?? 0o644 })))
-    .withStartupTimeout(30_000);
+    .withStartupTimeout(30_000 * paceOf(engine).timeScale);
   if (spec.sysctls) container.withSysctls(spec.sysctls);
   try {
-    const started = await container.start();
-    return new LabNode(started, engine.docker, { name: spec.name, role: spec.role, address: spec.address });
+    const id = await container.start(engine.docker);
+    return new LabNode(id, engine.docker, { name: spec.name, role: spec.role, address: spec.address }, paceOf(engine));
   } catch (err) {
     const message = (err as Error).message ?? String(err);
     if (/caps|capabilit|operation not permitted/i.test(message)) {

@@ -1,11 +1,13 @@
 /**
- * The one way to the container engine: DOCKER_HOST when set, else the local socket — and nothing
- * else. (testcontainers on its own falls back to the local socket when DOCKER_HOST does not answer;
- * the lab pins DOCKER_HOST first so that a broken setting is reported, not silently replaced.)
- * Ryuk cannot be pulled everywhere; the lab labels everything and reaps by label instead.
+ * The one way to the process's container engine: DOCKER_HOST when set, else the local socket — and
+ * nothing else: a broken setting is reported, not silently replaced by another engine. Containers
+ * are created through the API client of the engine a lab runs on (node-container.ts), so a lab on
+ * this engine and one on another (the IPVS guest, runtime/engines.ts) can run in one process.
+ * The lab labels everything and reaps by label (no Ryuk).
  */
 import Dockerode from "dockerode";
 import { EnvironmentError } from "../errors.ts";
+import type { EnginePace } from "./pace.ts";
 
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= "true";
 
@@ -18,6 +20,8 @@ export interface Engine {
   endpoint: string;
   /** The engine's kernel, e.g. "6.18.44". */
   kernelVersion: string;
+  /** How the lab paces work on it (pace.ts); absent: the host's pace (no limit, no scaling). */
+  pace?: EnginePace;
 }
 
 export const DEFAULT_SOCKET = "unix:///var/run/docker.sock";
@@ -50,7 +54,7 @@ async function connect(): Promise<Engine> {
       cause: err,
     });
   }
-  process.env.DOCKER_HOST = endpoint; // testcontainers must use this engine and no other
+  process.env.DOCKER_HOST = endpoint; // child processes (the CLI, docker) use this engine and no other
   return {
     docker,
     version: version.Version,

@@ -16,6 +16,11 @@ export interface RequestPlan {
   vip?: string;
   ratePerSecond?: number;
   timeoutMs?: number;
+  /**
+   * Send from this many client addresses in turn — the client node's own, then its extra ones (.6,
+   * .7, …; an LVS client population) — each request naming its `source`. Runs in the client node.
+   */
+  clients?: number;
 }
 
 export interface ScenarioContext {

@@ -79,10 +79,13 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         name: p.name ?? (plans.length > 1 ? (p.vip ?? "vip") : "vip"),
         ...(p.ratePerSecond ? { ratePerSecond: p.ratePerSecond } : {}),
         ...(p.timeoutMs ? { timeoutMs: p.timeoutMs } : {}),
+        ...(p.clients ? { sources: clientAddresses(lab, p.clients) } : {}),
       }),
     );
     for (const s of streams) s.start();
-    if (streams.length) reporter.step(`Client: ${streams.map((s) => `${s.url} at ${plans[streams.indexOf(s)]?.ratePerSecond ?? 200}/s`).join(", ")}`);
+    // A stream that runs in the client node (an engine whose network this process cannot reach) needs a moment to start.
+    await Promise.all(streams.map((s) => s.ready?.()));
+    if (streams.length) reporter.step(`Client: ${streams.map((s) => `${s.url} at ${plans[streams.indexOf(s)]?.ratePerSecond ?? (s.ready ? 20 : 200)}/s`).join(", ")}`);
     await sleep(SETTLE_MS);
 
     const ctx: ScenarioContext = {
@@ -170,6 +173,15 @@ async function saveEvidence(folder: RunFolder, lab: Lab, reporter: Reporter, rep
   } catch (err) {
     reporter.warn(`could not write the run folder ${folder.path}: ${(err as Error).message}`);
   }
+}
+
+/** The first `n` addresses the client node may send from: its own, then its extra ones. */
+function clientAddresses(lab: Lab, n: number): string[] {
+  const client = lab.topology.client;
+  if (!client) throw new LabError(`a request plan with ${n} clients needs a client node (client: true)`);
+  const all = [client.address, ...lab.topology.clientSources];
+  if (n > all.length) throw new LabError(`a request plan asks for ${n} clients; the client node can send from ${all.length} addresses`);
+  return all.slice(0, n);
 }
 
 /** Figures every report has: failed requests and the longest error window (null without a client stream). */

@@ -2,6 +2,7 @@
  * keepalived.conf for one load balancer, and the scripts it runs. The output is what a person would
  * write by hand after the tutorials — comments included — so `failover-lab render` can teach with it.
  */
+import { renderVirtualServer } from "./render-lvs.ts";
 import type { ResolvedInstance, ResolvedTopology } from "./resolve.ts";
 import type { TrackScriptSpec } from "./schema.ts";
 
@@ -15,9 +16,10 @@ export interface RenderedFile {
   mode?: number;
 }
 
+/** keepalived.conf of a load balancer (VRRP) or of an LVS director (VRRP and the virtual_server). */
 export function renderKeepalived(t: ResolvedTopology, nodeName: string): RenderedFile[] {
-  const node = t.lbs.find((n) => n.name === nodeName);
-  if (!node) throw new Error(`${nodeName} is not a load balancer of ${t.name}`);
+  const node = t.lbs.find((n) => n.name === nodeName) ?? t.directors.find((n) => n.name === nodeName);
+  if (!node) throw new Error(`${nodeName} is not a load balancer or director of ${t.name}`);
   const mine = t.vrrp.instances.filter((i) => i.members.some((m) => m.node === nodeName));
   const scripts = new Set(mine.flatMap((i) => i.track));
   const lines: string[] = [];
@@ -46,6 +48,10 @@ export function renderKeepalived(t: ResolvedTopology, nodeName: string): Rendere
     lines.push("");
     lines.push(...renderInstance(t, inst, nodeName, node.address));
   }
+  if (node.kind === "director" && t.lvs) {
+    lines.push("");
+    lines.push(...renderVirtualServer(t.lvs));
+  }
   const files: RenderedFile[] = [{ path: KEEPALIVED_CONF, content: `${lines.join("\n")}\n` }];
   for (const name of scripts) files.push({ path: scriptPath(name), content: renderTrackScript(name, t.vrrp.scripts[name]!), mode: 0o755 });
   if (mine.some((i) => i.notify !== false)) files.push({ path: NOTIFY_SCRIPT, content: renderNotifyScript(mine), mode: 0o755 });
@@ -68,7 +74,7 @@ function renderInstance(t: ResolvedTopology, inst: ResolvedInstance, nodeName: s
     out.push(`    unicast_src_ip ${address}`);
     out.push("    unicast_peer {");
     for (const peer of inst.members.filter((m) => m.node !== nodeName)) {
-      out.push(`        ${t.lbs.find((n) => n.name === peer.node)!.address}`);
+      out.push(`        ${t.nodes.find((n) => n.name === peer.node)!.address}`);
     }
     out.push("    }");
   }

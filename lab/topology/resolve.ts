@@ -5,10 +5,10 @@
  */
 import { type Cidr, formatCidr, formatIpv4, nthAddress, parseIpv4, mask } from "../ipv4.ts";
 import type { VrrpVersion } from "../protocol/vrrp-timing.ts";
-import { durationMs, type NacosSpec, type Topology, type TrackScriptSpec, type UpstreamServerSpec } from "./schema.ts";
-import { defaultInstances, NACOS_ADDRESSES, NACOS_PORTS, nacosNodeNames } from "./validate.ts";
+import { durationMs, type LvsCheckSpec, type LvsSpec, type NacosSpec, type Topology, type TrackScriptSpec, type UpstreamServerSpec } from "./schema.ts";
+import { defaultInstances, defaultLvsPriorities, LVS_ADDRESSES, NACOS_ADDRESSES, NACOS_PORTS, nacosNodeNames } from "./validate.ts";
 
-export type NodeKind = "lb" | "web" | "client" | "nacos" | "mariadb";
+export type NodeKind = "lb" | "web" | "client" | "nacos" | "mariadb" | "director";
 
 export interface ResolvedNode {
   name: string;
@@ -60,6 +60,35 @@ export interface ResolvedNacos {
   grpcPort: number;
 }
 
+export interface ResolvedRealServer {
+  node: string;
+  kind: NodeKind;
+  address: string;
+  port: number;
+  weight: number;
+}
+
+/** The LVS tier: directors running keepalived with one virtual service, and its real servers. */
+export interface ResolvedLvs {
+  mode: LvsSpec["mode"];
+  vip: string;
+  port: number;
+  protocol: "TCP";
+  algo: LvsSpec["algo"];
+  /** Seconds; undefined: no persistence. */
+  persistenceTimeoutS: number | undefined;
+  directors: ResolvedNode[];
+  realServers: ResolvedRealServer[];
+  check: LvsCheckSpec;
+  /** The directors' VRRP instance (also in `vrrp.instances`). */
+  instance: string;
+  /**
+   * Where the virtual service's clients are: the client node and its extra source addresses, and
+   * the lab bridge's gateway (this host). In NAT mode the real servers route these through the VIP.
+   */
+  clientAddresses: string[];
+}
+
 export interface ResolvedTopology {
   name: string;
   description: string | undefined;
@@ -68,7 +97,7 @@ export interface ResolvedTopology {
   subnetText: string;
   prefix: number;
   gateway: string;
-  /** Every node, load balancers first. */
+  /** Every node: directors, load balancers, web nodes, …, the client last. */
   nodes: ResolvedNode[];
   lbs: ResolvedNode[];
   webs: ResolvedNode[];
@@ -81,13 +110,19 @@ export interface ResolvedTopology {
   nginx: Topology["nginx"] & { servers: ResolvedUpstreamServer[] };
   /** The Nacos cluster behind the load balancers, when the topology has one. */
   nacos: ResolvedNacos | undefined;
+  /** LVS directors (keepalived virtual_server). */
+  directors: ResolvedNode[];
+  /** The LVS virtual service, when the topology has one. */
+  lvs: ResolvedLvs | undefined;
+  /** Extra source addresses the client node may send from (an LVS client population: .6–.9). */
+  clientSources: string[];
   /** The user's files when they bring their own configs (resolved paths). */
   byo: { nginx: string | undefined; keepalived: Record<string, string> | undefined };
   /** The declared topology, after defaults. */
   declared: Topology;
 }
 
-const FIRST_ADDRESS = { lb: 11, web: 21, client: 5 } as const;
+const FIRST_ADDRESS = { lb: 11, web: 21, client: 5, director: LVS_ADDRESSES.firstDirector } as const;
 
 export function resolveTopology(t: Topology, subnet: Cidr): ResolvedTopology {
   const at = (value: string | number | undefined, fallback: number): string => {
@@ -99,10 +134,14 @@ export function resolveTopology(t: Topology, subnet: Cidr): ResolvedTopology {
   };
   const lbs = Object.entries(t.lb).map(([name, n], i): ResolvedNode => ({ name, kind: "lb", address: at(n.address, FIRST_ADDRESS.lb + i) }));
   const webs = Object.entries(t.web).map(([name, n], i): ResolvedNode => ({ name, kind: "web", address: at(n.address, FIRST_ADDRESS.web + i) }));
-  const client: ResolvedNode | undefined = t.client ? { name: "client", kind: "client", address: at(undefined, FIRST_ADDRESS.client) } : undefined;
+  const directors = Object.entries(t.director).map(([name, n], i): ResolvedNode => ({ name, kind: "director", address: at(n.address, FIRST_ADDRESS.director + i) }));
+  // The clients of a virtual service are machines on the network: an LVS lab always has a client node.
+  const client: ResolvedNode | undefined = t.client || t.lvs ? { name: "client", kind: "client", address: at(undefined, FIRST_ADDRESS.client) } : undefined;
+  const clientSources = t.lvs ? LVS_ADDRESSES.clientSources.map((n) => at(undefined, n)) : [];
   const nacos = t.nacos ? resolveNacos(t.nacos, (n) => at(undefined, n)) : undefined;
 
-  const declared = t.keepalived.config ? {} : (t.keepalived.instances ?? defaultInstances(lbs.map((n) => n.name)));
+  // An LVS topology's load balancers are the directors' real servers (nginx only) unless instances are declared.
+  const declared = t.keepalived.config ? {} : (t.keepalived.instances ?? (t.lvs ? {} : defaultInstances(lbs.map((n) => n.name))));
   const instances = Object.entries(declared).map(([name, inst]): ResolvedInstance => {
     const byPriority = Object.entries(inst.priorities).sort((a, b) => b[1] - a[1]);
     const topNode = byPriority[0]?.[0];
@@ -128,6 +167,47 @@ export function resolveTopology(t: Topology, subnet: Cidr): ResolvedTopology {
     };
   });
 
+  let lvsResolved: ResolvedLvs | undefined;
+  if (t.lvs) {
+    const spec = t.lvs;
+    const vip = at(spec.vip, 150);
+    const priorities = spec.vrrp.priorities ?? defaultLvsPriorities(directors.map((d) => d.name));
+    const byPriority = Object.entries(priorities).sort((a, b) => b[1] - a[1]);
+    instances.push({
+      name: spec.vrrp.name,
+      vrid: spec.vrrp.virtualRouterId,
+      vips: [vip],
+      version: t.keepalived.version,
+      advertIntMs: Math.round(spec.vrrp.advertInt * 1000),
+      members: Object.entries(priorities).map(([node, priority]): InstanceMember => ({ node, priority, state: node === byPriority[0]?.[0] ? "MASTER" : "BACKUP" })),
+      nopreempt: false,
+      preemptDelayS: 0,
+      auth: spec.vrrp.auth ?? { type: "PASS", pass: "1111" },
+      unicast: false,
+      mcastSrcIp: false,
+      track: [],
+      notify: false,
+    });
+    const all = [...lbs, ...webs];
+    const realServers = (spec.realServers ?? (lbs.length > 0 ? lbs : webs).map((n) => ({ node: n.name, weight: 1 }))).map((r): ResolvedRealServer => {
+      const node = all.find((n) => n.name === r.node)!;
+      return { node: node.name, kind: node.kind, address: node.address, port: spec.port, weight: r.weight };
+    });
+    lvsResolved = {
+      mode: spec.mode,
+      vip,
+      port: spec.port,
+      protocol: spec.protocol,
+      algo: spec.algo,
+      persistenceTimeoutS: spec.persistenceTimeout,
+      directors,
+      realServers,
+      check: spec.check,
+      instance: spec.vrrp.name,
+      clientAddresses: [formatIpv4(nthAddress(subnet, 1)), ...(client ? [client.address] : []), ...clientSources],
+    };
+  }
+
   const servers = (t.nginx.upstream.servers ?? webs.map((w) => ({ node: w.name }))).map((s): ResolvedUpstreamServer => ({
     ...s,
     address: webs.find((w) => w.name === s.node)!.address,
@@ -141,13 +221,16 @@ export function resolveTopology(t: Topology, subnet: Cidr): ResolvedTopology {
     subnetText: formatCidr(subnet),
     prefix: subnet.prefix,
     gateway: formatIpv4(nthAddress(subnet, 1)),
-    nodes: [...lbs, ...webs, ...(nacos?.database ? [nacos.database] : []), ...(nacos?.members ?? []), ...(client ? [client] : [])],
+    nodes: [...directors, ...lbs, ...webs, ...(nacos?.database ? [nacos.database] : []), ...(nacos?.members ?? []), ...(client ? [client] : [])],
     lbs,
     webs,
     client,
     vrrp: { version: t.keepalived.version, instances, scripts: t.keepalived.scripts },
     nginx: { ...t.nginx, servers },
     nacos,
+    directors,
+    lvs: lvsResolved,
+    clientSources,
     byo: { nginx: t.nginx.config, keepalived: t.keepalived.config },
     declared: t,
   };

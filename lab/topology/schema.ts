@@ -13,6 +13,8 @@
  *   nginx: { mode: http, listen: 80, upstream: {...}, proxy: {...} }
  *   keepalived: { version: 2, scripts: {...}, instances: {...} }
  *   nacos: { members: 3, storage: embedded }     # optional: a Nacos cluster behind the VIP
+ *   director: { lvs1: {}, lvs2: {} }             # LVS directors: keepalived managing IPVS
+ *   lvs: { mode: DR, vip: 150, realServers: [...], check: {...}, vrrp: {...} }   # the directors' virtual service
  */
 import { z } from "zod";
 
@@ -152,6 +154,76 @@ const keepalived = z.strictObject({
   config: z.record(nodeName, z.string().min(1)).optional(),
 });
 
+const directorNode = z.strictObject({
+  /** Fixed address (or host number); default .51, .52, … */
+  address: hostAddress.optional(),
+});
+
+/** IPVS schedulers (ipvsadm -s), as keepalived's lb_algo names them. */
+export const LVS_ALGOS = ["rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh"] as const;
+
+/**
+ * keepalived's health check of every real server. Defaults are the seed document's (delay_loop 6,
+ * connect_timeout 2, delay_before_retry 3) and retry 1: what its TCP_CHECK really gets, as its
+ * `nb_get_retry 2` is unknown inside TCP_CHECK (it is the deprecated HTTP_GET spelling of `retry`)
+ * and keepalived keeps its default, 1.
+ */
+const lvsCheck = z.strictObject({
+  /** TCP_CHECK: a connection to the port; HTTP_GET: a GET of `path` answered with `statusCode`. */
+  type: z.enum(["TCP_CHECK", "HTTP_GET"]).default("TCP_CHECK"),
+  /** Seconds between checks of a healthy server (delay_loop). */
+  delayLoop: z.number().positive().max(3600).default(6),
+  /** Seconds a connection attempt may take (connect_timeout). */
+  connectTimeout: z.number().positive().max(3600).default(2),
+  /** Failed attempts retried before the server is removed (retry; the old HTTP_GET name was nb_get_retry). */
+  retry: z.number().int().min(0).max(100).default(1),
+  /** Seconds between those retries (delay_before_retry). */
+  delayBeforeRetry: z.number().positive().max(3600).default(3),
+  /** HTTP_GET: the URL path asked for. */
+  path: z.string().regex(/^\/[A-Za-z0-9._~\/-]*$/, 'must be a URL path like "/" or "/health"').optional(),
+  /** HTTP_GET: the status that counts as healthy. */
+  statusCode: z.number().int().min(100).max(599).optional(),
+});
+
+const lvsRealServer = z.strictObject({
+  /** A web node (nginx naming itself) or a load balancer node (nginx proxying to the web nodes). */
+  node: nodeName,
+  weight: z.number().int().min(0).max(65_535).default(1),
+});
+
+/**
+ * One LVS virtual service on the directors (keepalived `virtual_server`), with the directors' VRRP
+ * instance that carries its VIP. DR: the real servers answer the clients themselves (the VIP on
+ * their `lo`, arp_ignore 1 / arp_announce 2); NAT: the director rewrites both ways (ip_forward on
+ * the directors, the real servers route the clients through the VIP).
+ */
+const lvs = z.strictObject({
+  /** keepalived lb_kind. */
+  mode: z.enum(["DR", "NAT"]).default("DR"),
+  /** The virtual service's address: a host number in the subnet or a full address. Default 150. */
+  vip: hostAddress.default(150),
+  port: z.number().int().min(1).max(65_535).default(80),
+  protocol: z.literal("TCP").default("TCP"),
+  /** keepalived lb_algo (IPVS scheduler). */
+  algo: z.enum(LVS_ALGOS).default("rr"),
+  /** Seconds a client stays on its real server after its last connection (persistence_timeout); absent: no persistence. */
+  persistenceTimeout: z.number().int().min(1).max(86_400).optional(),
+  /** Default: every load balancer node when there are any (the nginx tier), else every web node. */
+  realServers: z.array(lvsRealServer).min(1).optional(),
+  check: lvsCheck.prefault({}),
+  /** The directors' VRRP instance for the VIP. */
+  vrrp: z
+    .strictObject({
+      name: z.string().regex(INSTANCE_NAME, "instance names are letters, digits, _ and - (e.g. VI_1)").default("VI_1"),
+      virtualRouterId: z.number().int().min(1).max(255).default(51),
+      advertInt: z.number().positive().max(255).default(1),
+      /** Default: 100 for the first director, then 50, … (the seed's 100 / 50). */
+      priorities: z.record(nodeName, z.number().int().min(1).max(254)).optional(),
+      auth: z.strictObject({ type: z.literal("PASS"), pass: z.string().min(1) }).optional(),
+    })
+    .prefault({}),
+});
+
 /** A JVM memory size as the JVM's -Xmx takes it: 512m, 1g, 262144k. */
 const jvmSize = z.string().regex(/^[1-9]\d{0,6}[kmgKMG]$/, 'must be a JVM size like "512m" or "1g"');
 
@@ -203,6 +275,9 @@ export const TopologySchema = z.strictObject({
   nginx: nginx.prefault({}),
   keepalived: keepalived.prefault({}),
   nacos: nacos.optional(),
+  /** LVS directors: keepalived with virtual_server / real_server, ipvsadm to inspect. Needs `lvs`. */
+  director: z.record(nodeName, directorNode).default({}),
+  lvs: lvs.optional(),
 });
 
 /** What a user writes (defaults optional). */
@@ -213,6 +288,8 @@ export type TrackScriptSpec = z.output<typeof trackScript>;
 export type InstanceSpec = z.output<typeof instance>;
 export type UpstreamServerSpec = z.output<typeof upstreamServer>;
 export type NacosSpec = z.output<typeof nacos>;
+export type LvsSpec = z.output<typeof lvs>;
+export type LvsCheckSpec = z.output<typeof lvsCheck>;
 
 /** Declare a topology in TypeScript with completion and type checking. */
 export function defineTopology(topology: TopologyInput): TopologyInput {

@@ -9,7 +9,15 @@ import { type Cidr, cidrContains, formatIpv4, isHostAddress, nthAddress, parseCi
 import { type Topology, TopologySchema } from "./schema.ts";
 
 /** Limits that keep a lab within what one machine runs; also what bounds hostile input. */
-export const LIMITS = { loadBalancers: 8, webNodes: 16 } as const;
+export const LIMITS = { loadBalancers: 8, webNodes: 16, directors: 8 } as const;
+
+/** Where the LVS tier lives: directors at .51, .52, …; the client's extra source addresses .6–.9. */
+export const LVS_ADDRESSES = { firstDirector: 51, clientSources: [6, 7, 8, 9] } as const;
+
+/** The seed's priorities for a director pair: 100 for the first, 50 for the next, then 40, 30, … */
+export function defaultLvsPriorities(directors: readonly string[]): Record<string, number> {
+  return Object.fromEntries(directors.map((d, i) => [d, i === 0 ? 100 : Math.max(1, 60 - 10 * i)]));
+}
 
 /** Fields people bring from nginx or keepalived habits, with what to do instead. */
 const KNOWN_MISTAKES: Record<string, string> = {
@@ -22,6 +30,16 @@ const KNOWN_MISTAKES: Record<string, string> = {
   priority: "priorities are per node: priorities: { lb1: 100, lb2: 90 }",
   state: "states are per node: states: { lb1: MASTER, lb2: BACKUP }",
   virtual_ipaddress: "write vips: [100] (host numbers in the lab subnet) or full addresses",
+  virtual_server: "declare the virtual service as `lvs: { vip: 150, port: 80, ... }` and its directors under `director`",
+  real_server: "write lvs.realServers: [{ node: web1 }]",
+  lb_kind: "write lvs.mode: DR or NAT",
+  lb_algo: "write lvs.algo (rr, wrr, lc, …)",
+  delay_loop: "write lvs.check.delayLoop",
+  connect_timeout: "write lvs.check.connectTimeout",
+  delay_before_retry: "write lvs.check.delayBeforeRetry",
+  persistence_timeout: "write lvs.persistenceTimeout",
+  TCP_CHECK: "write lvs.check: { type: TCP_CHECK }",
+  HTTP_GET: "write lvs.check: { type: HTTP_GET, path: / }",
 };
 
 export interface ValidateOptions {
@@ -60,7 +78,8 @@ export const DEFAULT_CHECK_SCRIPT = { check: "nginx-running", interval: 1, fall:
  * keepalived.conf brought), VI_1 with VRID 51, VIP .100, priorities 100, 90, …, tracking chk_nginx.
  */
 export function withDefaults(t: Topology): Topology {
-  if (t.keepalived.instances || t.keepalived.config) return t;
+  // In an LVS topology the load balancers are nginx real servers; VRRP runs on the directors.
+  if (t.keepalived.instances || t.keepalived.config || t.lvs) return t;
   const scripts = Object.keys(t.keepalived.scripts).length > 0 ? t.keepalived.scripts : { chk_nginx: { ...DEFAULT_CHECK_SCRIPT } };
   const instances = defaultInstances(Object.keys(t.lb));
   if (scripts.chk_nginx) instances.VI_1!.track = ["chk_nginx"];
@@ -202,11 +221,16 @@ export function checkRelations(t: Topology): TopologyIssue[] {
 
   const lbNames = Object.keys(t.lb);
   const webNames = Object.keys(t.web);
-  if (lbNames.length === 0) add("lb", "needs at least one load balancer", "add e.g. `lb: { lb1: {}, lb2: {} }`");
+  const directorNames = Object.keys(t.director);
+  if (lbNames.length === 0 && !t.lvs) add("lb", "needs at least one load balancer", "add e.g. `lb: { lb1: {}, lb2: {} }`");
   if (lbNames.length > LIMITS.loadBalancers) add("lb", `has ${lbNames.length} load balancers; at most ${LIMITS.loadBalancers}`);
   if (webNames.length > LIMITS.webNodes) add("web", `has ${webNames.length} web nodes; at most ${LIMITS.webNodes}`);
+  if (directorNames.length > LIMITS.directors) add("director", `has ${directorNames.length} directors; at most ${LIMITS.directors}`);
   for (const name of lbNames.filter((n) => webNames.includes(n) || n === "client")) {
     add(`web.${name}`, `name "${name}" is used twice`, "give every node its own name (\"client\" is reserved)");
+  }
+  for (const name of directorNames.filter((n) => lbNames.includes(n) || webNames.includes(n) || n === "client")) {
+    add(`director.${name}`, `name "${name}" is used twice`, "give every node its own name (\"client\" is reserved)");
   }
   for (const name of webNames.filter((n) => n === "client")) add(`web.${name}`, `name "client" is reserved for the client node`);
 
@@ -243,6 +267,7 @@ export function checkRelations(t: Topology): TopologyIssue[] {
   };
   for (const [name, node] of Object.entries(t.lb)) checkAddress(`lb.${name}.address`, node.address);
   for (const [name, node] of Object.entries(t.web)) checkAddress(`web.${name}.address`, node.address);
+  for (const [name, node] of Object.entries(t.director)) checkAddress(`director.${name}.address`, node.address);
 
   // keepalived scripts.
   for (const [name, script] of Object.entries(t.keepalived.scripts)) {
@@ -261,8 +286,9 @@ export function checkRelations(t: Topology): TopologyIssue[] {
     if (t.keepalived.instances) add("keepalived.instances", "cannot be used together with keepalived.config", "declare instances in your keepalived.conf files, or remove keepalived.config");
   }
 
-  const instances = t.keepalived.config ? {} : (t.keepalived.instances ?? defaultInstances(lbNames));
+  const instances = t.keepalived.config ? {} : (t.keepalived.instances ?? (t.lvs ? {} : defaultInstances(lbNames)));
   const vrids = new Map<number, string>();
+  if (t.lvs) vrids.set(t.lvs.vrrp.virtualRouterId, `the directors' instance ${t.lvs.vrrp.name} (lvs.vrrp)`);
   for (const [name, inst] of Object.entries(instances)) {
     const at = `keepalived.instances.${name}`;
     const other = vrids.get(inst.virtualRouterId);
@@ -326,6 +352,53 @@ export function checkRelations(t: Topology): TopologyIssue[] {
     add("nginx.proxy.nextUpstream", "HTTP conditions do not apply to stream (L4) proxying, which retries on connection errors only", "use [error, timeout] or [off]");
   }
   if (t.nacos) issues.push(...checkNacos(t, subnet));
+  issues.push(...checkLvs(t, checkAddress));
+  return issues;
+}
+
+/** The LVS tier: directors, the virtual service, its real servers, its checker, the directors' VRRP instance. */
+function checkLvs(t: Topology, checkAddress: (path: string, value: string | number | undefined) => void): TopologyIssue[] {
+  const issues: TopologyIssue[] = [];
+  const add = (path: string, message: string, fix?: string) => issues.push({ path, message, ...(fix ? { fix } : {}) });
+  const directors = Object.keys(t.director);
+  const spec = t.lvs;
+  if (!spec) {
+    if (directors.length > 0) add("lvs", "is required with directors: it declares their virtual service", "add e.g. `lvs: { mode: DR, vip: 150 }`, or remove `director`");
+    return issues;
+  }
+  if (directors.length === 0) add("director", "an `lvs` virtual service needs at least one director", "add e.g. `director: { lvs1: {}, lvs2: {} }`");
+  checkAddress("lvs.vip", spec.vip);
+  const lbNames = Object.keys(t.lb);
+  const webNames = Object.keys(t.web);
+  const servers = spec.realServers ?? (lbNames.length > 0 ? lbNames : webNames).map((node) => ({ node, weight: 1 }));
+  if (servers.length === 0) add("lvs.realServers", "the virtual service has no real server", "add web nodes (`web: { web1: {} }`) or name them in lvs.realServers");
+  const seen = new Set<string>();
+  servers.forEach((s, i) => {
+    const at = `lvs.realServers.${i}.node`;
+    if (seen.has(s.node)) add(at, `"${s.node}" is listed twice`);
+    seen.add(s.node);
+    if (directors.includes(s.node)) add(at, `"${s.node}" is a director; a director cannot be its own real server`, `real servers are web or load balancer nodes: ${[...lbNames, ...webNames].join(", ") || "(none)"}`);
+    else if (!lbNames.includes(s.node) && !webNames.includes(s.node)) add(at, `"${s.node}" is not a web or load balancer node`, `web and load balancer nodes: ${[...lbNames, ...webNames].join(", ") || "(none)"}`);
+    else if (webNames.includes(s.node) && spec.port !== 80) add("lvs.port", `web node ${s.node} serves port 80 only; the virtual service is on ${spec.port}`, "use port 80, or load balancer nodes (nginx.listen) as real servers");
+    else if (lbNames.includes(s.node) && spec.port !== t.nginx.listen) add("lvs.port", `load balancer ${s.node} listens on ${t.nginx.listen} (nginx.listen) but the virtual service is on ${spec.port}; ${spec.mode === "DR" ? "direct routing cannot change the port" : "the lab forwards to the same port"}`, `set lvs.port to ${t.nginx.listen}`);
+  });
+  const check = spec.check;
+  if (check.type !== "HTTP_GET" && check.path !== undefined) add("lvs.check.path", "is only used with type HTTP_GET", "remove it, or set lvs.check.type: HTTP_GET");
+  if (check.type !== "HTTP_GET" && check.statusCode !== undefined) add("lvs.check.statusCode", "is only used with type HTTP_GET", "remove it, or set lvs.check.type: HTTP_GET");
+  const v = spec.vrrp;
+  for (const node of Object.keys(v.priorities ?? {})) {
+    if (!directors.includes(node)) add(`lvs.vrrp.priorities.${node}`, `"${node}" is not a director`, `directors are: ${directors.join(", ") || "(none)"}`);
+  }
+  if (v.priorities) {
+    for (const d of directors.filter((d) => !(d in v.priorities!))) add("lvs.vrrp.priorities", `director ${d} has no priority`, `give every director a priority, e.g. { ${d}: 50 }`);
+  }
+  if (t.keepalived.version === 2 && (v.advertInt < 1 || !Number.isInteger(v.advertInt))) {
+    add("lvs.vrrp.advertInt", `${v.advertInt} s is not possible with VRRP version 2, which advertises in whole seconds`, "set keepalived.version: 3 for sub-second adverts, or use a whole number of seconds");
+  }
+  if (v.auth && ([...v.auth.pass].length > 8 || !/^[\x21-\x7e]+$/.test(v.auth.pass) || /[{}"'#!\\]/.test(v.auth.pass))) {
+    add("lvs.vrrp.auth.pass", "must be 1–8 printable ASCII characters without spaces, quotes, braces, \\, # or !", "use letters, digits and punctuation such as - _ . @");
+  }
+  if (Object.keys(t.keepalived.instances ?? {}).includes(v.name)) add("lvs.vrrp.name", `instance name ${v.name} is also used in keepalived.instances`, "give the directors' instance another name");
   return issues;
 }
 

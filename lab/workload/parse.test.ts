@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseAddressLine, parseKeepalivedLine } from "./parse.ts";
+import { parseAddressLine, parseIpvsTable, parseKeepalivedLine, realServersOf } from "./parse.ts";
 
 describe("address watch lines", () => {
   it("parse snapshot, additions and deletions with their stamps", () => {
@@ -60,5 +60,36 @@ describe("neighbour lines", async () => {
     const p = parseArpPacket("1795290380.356927 20:31:12.123456 02:42:0a:d5:00:0b > ff:ff:ff:ff:ff:ff, ethertype ARP (0x0806), length 42: Request who-has 10.213.0.100 tell 10.213.0.100, length 28");
     expect(p).toEqual({ stampUs: 1795290380356927, srcMac: "02:42:0a:d5:00:0b", kind: "request", ip: "10.213.0.100", senderIp: "10.213.0.100" });
     expect(parseArpPacket("1.5 20:31:12.1 02:42:0a:d5:00:0c > 02:42:0a:d5:00:01, ethertype ARP (0x0806), length 42: Reply 10.213.0.12 is-at 02:42:0a:d5:00:0c, length 28")).toMatchObject({ kind: "reply", ip: "10.213.0.12" });
+  });
+});
+
+describe("ipvsadm -Ln", () => {
+  it("reads virtual services and their real servers", () => {
+    const text = [
+      "IP Virtual Server version 1.2.1 (size=4096)",
+      "Prot LocalAddress:Port Scheduler Flags",
+      "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn",
+      "TCP  10.213.171.150:80 rr persistent 5",
+      "  -> 10.213.171.21:80             Route   1      0          92        ",
+      "  -> 10.213.171.22:80             Masq    3      1          93        ",
+      "TCP  10.213.171.200:8080 wlc",
+    ].join("\n");
+    const t = parseIpvsTable(text);
+    expect(t).toEqual([
+      { service: "TCP 10.213.171.150:80", scheduler: "rr", flags: "persistent 5", realServers: [{ address: "10.213.171.21:80", forward: "Route", weight: 1 }, { address: "10.213.171.22:80", forward: "Masq", weight: 3 }] },
+      { service: "TCP 10.213.171.200:8080", scheduler: "wlc", flags: "", realServers: [] },
+    ]);
+    expect(realServersOf(t, "TCP 10.213.171.150:80")).toEqual(["10.213.171.21:80", "10.213.171.22:80"]);
+  });
+
+  it("keeps keepalived's LVS lines", () => {
+    for (const line of [
+      "Removing service [10.0.0.21]:tcp:80 from VS [10.0.0.150]:tcp:80",
+      "Adding service [10.0.0.21]:tcp:80 to VS [10.0.0.150]:tcp:80",
+      "TCP_CHECK on service [10.0.0.21]:tcp:80 failed after 1 retries.",
+      "HTTP_CHECK on service [10.0.0.21]:tcp:80 failed after 1 retries.",
+    ]) {
+      expect(parseKeepalivedLine(`1732212345.123456 ${line}`)?.kind).toBe("notable");
+    }
   });
 });

@@ -3,7 +3,7 @@
  * lines. Pure functions, so they are tested on literal output.
  */
 import { parseEpochRealtime } from "../history/clock.ts";
-import type { VrrpState } from "../history/ops.ts";
+import type { IpvsService, VrrpState } from "../history/ops.ts";
 
 export type AddressLine =
   | { kind: "snapshot"; stampUs: number; address: string; dev: string }
@@ -53,6 +53,12 @@ const NOTABLE = [
   /ip address associated with VRID .* not present/i,
   /bogus VRRP packet/i,
   /VRRP_Script.*/,
+  // LVS: keepalived's checkers and what it does to the IPVS table (check_tcp.c, check_http.c, ipwrapper.c).
+  /(Adding|Removing) service \[/,
+  /(TCP_CHECK|HTTP_CHECK|SSL_CHECK) on service .* failed/,
+  /TCP connection to .* success/,
+  /Remote Web server .* succeed/,
+  /IPVS: /,
 ];
 
 /** One line of /var/log/lab/keepalived.log: "<stamp> <keepalived's own time>: <message>". */
@@ -118,4 +124,30 @@ export function parseArpPacket(line: string): ArpPacket | undefined {
   const rep = /Reply (\d{1,3}(?:\.\d{1,3}){3}) is-at/.exec(line);
   if (rep) return { stampUs, srcMac: mac[1]!.toLowerCase(), kind: "reply", ip: rep[1]!, senderIp: rep[1]! };
   return undefined;
+}
+
+/**
+ * `ipvsadm -Ln` as text → its virtual services, e.g.
+ *   TCP  10.213.7.150:80 rr persistent 5
+ *     -> 10.213.7.21:80             Route   1      0          3
+ */
+export function parseIpvsTable(text: string): IpvsService[] {
+  const services: IpvsService[] = [];
+  for (const raw of text.split("\n")) {
+    const line = raw.trimEnd();
+    const svc = /^(TCP|UDP|SCTP|FWM)\s+(\S+)\s+(\S+)\s*(.*)$/.exec(line);
+    if (svc) {
+      services.push({ service: `${svc[1]} ${svc[2]}`, scheduler: svc[3]!, flags: svc[4]!.trim(), realServers: [] });
+      continue;
+    }
+    const rs = /^\s+->\s+(\d{1,3}(?:\.\d{1,3}){3}:\d+)\s+(\S+)\s+(\d+)/.exec(line);
+    const last = services.at(-1);
+    if (rs && last) last.realServers.push({ address: rs[1]!, forward: rs[2]!, weight: Number(rs[3]) });
+  }
+  return services;
+}
+
+/** The real servers of `service` ("TCP 10.213.7.150:80") in a table, by address ("10.213.7.21:80"). */
+export function realServersOf(services: readonly IpvsService[], service: string): string[] {
+  return services.find((s) => s.service === service)?.realServers.map((r) => r.address) ?? [];
 }

@@ -28,8 +28,8 @@ export class VipObserver {
     this.vips = new Set(vips);
   }
 
-  /** Start (or restart) watching a node; resolves once its current addresses are known. */
-  async attach(node: LabNode, timeoutMs = 10_000): Promise<void> {
+  /** Start (or restart) watching a node; resolves once its current addresses are known (10 s, scaled by the engine's pace). */
+  async attach(node: LabNode, timeoutMs = 10_000 * node.pace.timeScale): Promise<void> {
     const watch = this.watchOf(node.name);
     watch.stream?.close();
     const generation = ++watch.generation;
@@ -45,7 +45,8 @@ export class VipObserver {
         if (!parsed) continue;
         const atMs = this.clock.fromEpochMicros(parsed.stampUs);
         if (parsed.kind === "snapshot") {
-          if (this.vips.has(parsed.address)) snapshot?.add(parsed.address);
+          // Only eth0 counts: an LVS-DR real server holds the VIP on lo without answering for it.
+          if (this.vips.has(parsed.address) && parsed.dev === "eth0") snapshot?.add(parsed.address);
         } else if (parsed.kind === "snapshot-end") {
           const present = snapshot ?? new Set<string>();
           for (const vip of present) if (!watch.held.has(vip)) this.record(node.name, watch, vip, "acquired", "snapshot", atMs);

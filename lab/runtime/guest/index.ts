@@ -7,8 +7,11 @@
  *   const image = await ensureGuestImage({ reporter });          // cached; built once per recipe
  *   await using guest = await startGuest({ image, reporter });   // ~25 s under TCG
  *   await loadImagesIntoGuest({ host, guest: guest.engine.docker, names: ["lb", "web"], reporter });
- *   process.env.DOCKER_HOST = guest.engine.endpoint;              // testcontainers follows DOCKER_HOST
- *   await using lab = await deploy(spec, { engine: guest.engine, images: new ImageBuilder(guest.engine.docker, reporter) });
+ *   await using lab = await deploy(spec, { engine: { ...guest.engine, pace: GUEST_PACE }, images: new ImageBuilder(guest.engine.docker, reporter) });
+ *
+ * Labs do not call this directly: runtime/engines.ts boots the guest when a topology needs IPVS and
+ * the engine's kernel has none, once per process, with GUEST_PACE (engines.ts, pace.ts: few execs at once,
+ * scaled timeouts).
  */
 export { ensureGuestImage, type GuestImage, type EnsureGuestImageOptions } from "./build.ts";
 export { Guest, liveGuests, startGuest, type Accelerator, type GuestStopResult, type StartGuestOptions } from "./qemu.ts";

@@ -1,0 +1,102 @@
+import { describe, expect, it } from "vitest";
+import type { NewOp } from "../history/ops.ts";
+import { ipvsTableHolds, outageAfter, realServerAdded, realServerRemoved, stickyClients } from "./lvs.ts";
+import { faultPair, history, request } from "./test-history.ts";
+
+const VS = "10.0.0.150:80";
+const WEB1 = "10.0.0.21:80";
+const WEB2 = "10.0.0.22:80";
+const window = { minMs: 2750, maxMs: 9250, formula: "TCP_CHECK" };
+
+function log(atMs: number, node: string, line: string): NewOp {
+  return { atMs, process: "observer", f: "log", node, daemon: "keepalived", line };
+}
+function table(atMs: number, node: string, ...servers: string[]): NewOp {
+  return { atMs, process: "observer", f: "ipvs", node, services: [{ service: `TCP ${VS}`, scheduler: "rr", flags: "", realServers: servers.map((address) => ({ address, forward: "Route", weight: 1 })) }] };
+}
+const removed = (atMs: number) => log(atMs, "lvs1", `Removing service [10.0.0.21]:tcp:80 from VS [10.0.0.150]:tcp:80`);
+const added = (atMs: number) => log(atMs, "lvs1", `Adding service [10.0.0.21]:tcp:80 to VS [10.0.0.150]:tcp:80`);
+const from = (source: string, atMs: number, backend: string) => ({ ...request(atMs, atMs + 5, "ok", { backend }), source }) as NewOp;
+
+describe("real server removed / added", () => {
+  const opts = { director: "lvs1", realServer: WEB1, virtualService: VS, fault: { faultId: 1 }, expected: window };
+
+  it("measures from the fault to keepalived's line, and wants the polled table to agree", () => {
+    const ops = history(table(0, "lvs1", WEB1, WEB2), ...faultPair(1000, 1, "stop-nginx", "web1"), removed(6000), table(6300, "lvs1", WEB2));
+    const r = realServerRemoved(opts)(ops);
+    expect(r.verdict).toBe("pass");
+    expect(r.measured).toBe(5000);
+    expect(r.detail).toContain("showed it gone at 6300");
+  });
+
+  it("fails when the removal comes too late, or never", () => {
+    expect(realServerRemoved(opts)(history(...faultPair(1000, 1, "stop-nginx", "web1"), removed(11_000), table(11_200, "lvs1", WEB2))).verdict).toBe("fail");
+    const never = realServerRemoved(opts)(history(...faultPair(1000, 1, "stop-nginx", "web1")));
+    expect(never.verdict).toBe("fail");
+    expect(never.measured).toBeNull();
+  });
+
+  it("fails when the table never shows it (keepalived said so, the kernel did not)", () => {
+    const r = realServerRemoved(opts)(history(...faultPair(1000, 1, "stop-nginx", "web1"), removed(6000), table(6300, "lvs1", WEB1, WEB2)));
+    expect(r.verdict).toBe("fail");
+    expect(r.detail).toContain("never showed");
+  });
+
+  it("the polled table may show the change just before the log line is stamped", () => {
+    const ops = history(...faultPair(1000, 1, "stop-nginx", "web1"), table(5900, "lvs1", WEB2), removed(6000));
+    expect(realServerRemoved(opts)(ops).verdict).toBe("pass");
+  });
+
+  it("added back: the same, with Adding service", () => {
+    const ops = history(...faultPair(1000, 1, "start-nginx", "web1"), added(4000), table(4400, "lvs1", WEB1, WEB2));
+    expect(realServerAdded({ ...opts, expected: { minMs: 0, maxMs: 6250, formula: "" } })(ops).measured).toBe(3000);
+  });
+
+  it("unknown without its fault", () => {
+    expect(realServerRemoved(opts)(history(removed(6000))).verdict).toBe("unknown");
+  });
+});
+
+describe("ipvs table", () => {
+  it("judges the last table read by then", () => {
+    const ops = history(table(0, "lvs1", WEB1, WEB2), table(5000, "lvs1", WEB2));
+    expect(ipvsTableHolds({ director: "lvs1", virtualService: VS, realServers: [WEB2] })(ops).verdict).toBe("pass");
+    expect(ipvsTableHolds({ director: "lvs1", virtualService: VS, realServers: [WEB2, WEB1], atMs: 4000 })(ops).verdict).toBe("pass");
+    expect(ipvsTableHolds({ director: "lvs1", virtualService: VS, realServers: [WEB1, WEB2] })(ops).verdict).toBe("fail");
+    expect(ipvsTableHolds({ director: "lvs2", virtualService: VS, realServers: [WEB1] })(ops).verdict).toBe("unknown");
+  });
+});
+
+describe("sticky clients", () => {
+  it("passes when every source keeps one backend, and counts those that switched", () => {
+    const ok = history(from("a", 0, "web1"), from("b", 10, "web2"), from("a", 20, "web1"), from("b", 30, "web2"));
+    expect(stickyClients({ minClients: 2 })(ok)).toMatchObject({ verdict: "pass", measured: 0 });
+    const bad = history(from("a", 0, "web1"), from("a", 20, "web2"), from("b", 30, "web2"), from("b", 40, "web2"));
+    expect(stickyClients({})(bad)).toMatchObject({ verdict: "fail", measured: 1 });
+  });
+
+  it("unknown with too few clients to judge", () => {
+    expect(stickyClients({ minClients: 2 })(history(from("a", 0, "web1"), from("a", 5, "web1"))).verdict).toBe("unknown");
+  });
+});
+
+describe("outage after a fault", () => {
+  it("measures to the first success after the last failure", () => {
+    const ops = history(
+      ...faultPair(1000, 1, "power-off", "lvs1"),
+      request(900, 905, "ok"),
+      request(1100, 2100, "timeout"),
+      request(3000, 4000, "timeout"),
+      request(4500, 4505, "ok"),
+      request(5000, 5005, "ok"),
+    );
+    const r = outageAfter({ fault: { faultId: 1 }, expected: { minMs: 0, maxMs: 5000, formula: "" } })(ops);
+    expect(r).toMatchObject({ verdict: "pass", measured: 3500 });
+    expect(outageAfter({ fault: { faultId: 1 }, expected: { minMs: 0, maxMs: 3000, formula: "" } })(ops).verdict).toBe("fail");
+  });
+
+  it("zero when nothing failed", () => {
+    const ops = history(...faultPair(1000, 1, "power-off", "lvs1"), request(1100, 1105, "ok"));
+    expect(outageAfter({ fault: { faultId: 1 }, expected: { minMs: 0, maxMs: 10, formula: "" } })(ops).measured).toBe(0);
+  });
+});

@@ -1,0 +1,117 @@
+/**
+ * keepalived's health checkers for LVS real servers (TCP_CHECK, HTTP_GET), the one place where the
+ * lab's expectations about a real server leaving and re-joining the IPVS table come from. The VRRP
+ * part of a director pair (who holds the VIP) comes from vrrp-timing.ts.
+ *
+ * What keepalived 2.2.7 does (keepalived/check/check_tcp.c tcp_epilog, check_http.c epilog,
+ * check_api.c queue_checker), read from its source:
+ *   - a check that succeeds schedules the next one `delay_loop` later;
+ *   - a check that fails is retried `delay_before_retry` later, `retry` times; the failure that
+ *     finds the retries used up (the (retry + 1)-th attempt in a row) marks the checker DOWN, and
+ *     keepalived removes the real server from the virtual service at once ("Removing service … from
+ *     VS …"; with `inhibit_on_failure` it sets its weight to 0 instead);
+ *   - one attempt lasts until the connection is refused (a closed port answers with a reset: about
+ *     no time) or until `connect_timeout` (a host that does not answer at all);
+ *   - while a checker is DOWN its attempts come `delay_before_retry` or `delay_loop` apart (HTTP_GET:
+ *     the larger of the two), and the first success marks it UP and adds the server back
+ *     ("Adding service … to VS …");
+ *   - defaults: retry 1; delay_before_retry 1 s (TCP_CHECK) or 3 s (HTTP_GET); connect_timeout 5 s.
+ *     `nb_get_retry` is the deprecated HTTP_GET/SSL_GET spelling of `retry`: inside TCP_CHECK
+ *     keepalived does not know it at all ("Unknown keyword 'nb_get_retry'") and keeps retry 1.
+ *
+ * So a real server that starts refusing connections is removed
+ *     between retry × delay_before_retry             (the fault just before a scheduled check)
+ *     and     delay_loop + retry × delay_before_retry (just after one)
+ * after the fault, plus (retry + 1) × connect_timeout when the server does not answer at all. The
+ * often-quoted "delay_loop + connect_timeout × retry" leaves out the pauses between the attempts
+ * and the first attempt itself.
+ */
+import { type ExpectedWindow, OBSERVATION_SLACK_MS } from "./vrrp-timing.ts";
+
+export type HealthCheckKind = "TCP_CHECK" | "HTTP_GET";
+
+export interface HealthCheckTiming {
+  kind: HealthCheckKind;
+  delayLoopMs: number;
+  connectTimeoutMs: number;
+  retry: number;
+  delayBeforeRetryMs: number;
+}
+
+/** keepalived's defaults (check_api.c queue_checker, check_http.c http_get_handler, check_data.c). */
+export const CHECK_DEFAULTS = {
+  retry: 1,
+  delayBeforeRetryMs: { TCP_CHECK: 1000, HTTP_GET: 3000 },
+  connectTimeoutMs: 5000,
+  delayLoopMs: 60_000,
+} as const;
+
+/** How a failed real server fails its checks: `refused` (a reset: its port is closed), `silent` (no answer: connect_timeout). */
+export type CheckFailure = "refused" | "silent";
+
+/** Extra slack an engine adds (e.g. a TCG guest's late timers), with the reason, stated in every formula. */
+export interface EngineSlack {
+  ms: number;
+  why: string;
+}
+
+function slackText(extra: EngineSlack | undefined): string {
+  return `± ${OBSERVATION_SLACK_MS} ms observation slack${extra && extra.ms > 0 ? ` ± ${extra.ms} ms ${extra.why}` : ""}`;
+}
+
+function totalSlack(extra: EngineSlack | undefined): number {
+  return OBSERVATION_SLACK_MS + (extra?.ms ?? 0);
+}
+
+/** Fault (the server starts failing its checks) → keepalived removes it from the virtual service. */
+export function expectedRealServerRemoval(t: HealthCheckTiming, failure: CheckFailure, extra?: EngineSlack): ExpectedWindow {
+  const attempt = failure === "refused" ? 0 : t.connectTimeoutMs;
+  const attempts = t.retry + 1;
+  const retries = t.retry * t.delayBeforeRetryMs;
+  const min = retries + attempts * attempt;
+  const max = t.delayLoopMs + retries + attempts * attempt;
+  const attemptText = failure === "refused" ? "each attempt refused at once" : `each attempt waits connect_timeout ${fmt(t.connectTimeoutMs)}`;
+  return {
+    minMs: Math.max(0, min - totalSlack(extra)),
+    maxMs: max + totalSlack(extra),
+    formula:
+      `${t.kind}: the next check within delay_loop ${fmt(t.delayLoopMs)}, then retry ${t.retry} × delay_before_retry ${fmt(t.delayBeforeRetryMs)} ` +
+      `(${attempts} failed attempts in a row; ${attemptText}) = [${fmt(min)}, ${fmt(max)}] ${slackText(extra)}`,
+  };
+}
+
+/**
+ * Fault healed (the server answers again) → keepalived adds it back: the next attempt comes at most
+ * max(delay_loop, delay_before_retry) later, and that attempt itself may take up to connect_timeout
+ * before it succeeds (an HTTP_GET sends its request and reads the answer too).
+ */
+export function expectedRealServerReturn(t: HealthCheckTiming, extra?: EngineSlack): ExpectedWindow {
+  const gap = Math.max(t.delayLoopMs, t.delayBeforeRetryMs);
+  return {
+    minMs: 0,
+    maxMs: gap + t.connectTimeoutMs + totalSlack(extra),
+    formula:
+      `${t.kind}: a DOWN checker tries again at most max(delay_loop ${fmt(t.delayLoopMs)}, delay_before_retry ${fmt(t.delayBeforeRetryMs)}) later, ` +
+      `and that attempt succeeds within connect_timeout ${fmt(t.connectTimeoutMs)}; the success adds it back ${slackText(extra)}`,
+  };
+}
+
+/** A window from vrrp-timing.ts (or this file) widened by an engine's own slack on both ends, said in its formula. */
+export function withEngineSlack(w: ExpectedWindow, extra: EngineSlack | undefined): ExpectedWindow {
+  if (!extra || extra.ms <= 0) return w;
+  return { minMs: Math.max(0, w.minMs - extra.ms), maxMs: w.maxMs + extra.ms, formula: `${w.formula} ± ${extra.ms} ms ${extra.why}` };
+}
+
+/**
+ * persistence_timeout: IPVS keeps a template (client address → real server) while connections
+ * from that client exist and for the timeout after the last one ends; while it lives, every new
+ * connection of that client goes to the same real server — unless that server left the service,
+ * which invalidates the template (ip_vs_check_template).
+ */
+export function persistenceHolds(requestGapMs: number, persistenceTimeoutMs: number): boolean {
+  return requestGapMs < persistenceTimeoutMs;
+}
+
+function fmt(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(3)} s` : `${ms.toFixed(1)} ms`;
+}

@@ -1,0 +1,44 @@
+/** Facts and waits the LVS scenarios share: the virtual service, its real servers, the checker's timing, the engine's slack. */
+import { tableChanges } from "../../lab/checkers/lvs.ts";
+import type { Lab } from "../../lab/lab.ts";
+import { LabError } from "../../lab/errors.ts";
+import type { EngineSlack, HealthCheckTiming } from "../../lab/protocol/lvs-timing.ts";
+import { paceOf } from "../../lab/runtime/pace.ts";
+import type { ResolvedLvs } from "../../lab/topology/resolve.ts";
+
+export function lvsOf(lab: Lab): ResolvedLvs {
+  const lvs = lab.topology.lvs;
+  if (!lvs) throw new LabError(`lab ${lab.name} has no LVS tier`);
+  return lvs;
+}
+
+/** "10.213.7.150:80" */
+export function virtualService(lab: Lab): string {
+  const lvs = lvsOf(lab);
+  return `${lvs.vip}:${lvs.port}`;
+}
+
+/** A real server's "address:port" in the virtual service. */
+export function realServer(lab: Lab, node: string): string {
+  const rs = lvsOf(lab).realServers.find((r) => r.node === node);
+  if (!rs) throw new LabError(`${node} is not a real server of lab ${lab.name}`);
+  return `${rs.address}:${rs.port}`;
+}
+
+/** The health checker's timing, in ms, as the topology declares it (render-lvs.ts writes exactly this). */
+export function checkTiming(lab: Lab): HealthCheckTiming {
+  const c = lvsOf(lab).check;
+  return { kind: c.type, delayLoopMs: c.delayLoop * 1000, connectTimeoutMs: c.connectTimeout * 1000, retry: c.retry, delayBeforeRetryMs: c.delayBeforeRetry * 1000 };
+}
+
+/** What the lab's engine adds to every expected window (0 on the host; a TCG guest's own slack). */
+export function engineSlack(lab: Lab): EngineSlack {
+  return paceOf(lab.deployment.engine).slack;
+}
+
+/** Wait until `director`'s keepalived logs that it added or removed the real server, after `afterMs`. */
+export function waitForTableChange(lab: Lab, director: string, node: string, change: "Adding" | "Removing", afterMs: number, timeoutMs: number): Promise<number> {
+  const rs = realServer(lab, node);
+  const vs = virtualService(lab);
+  return lab.waitFor(`${director} ${change === "Adding" ? "adding" : "removing"} ${node} (${rs}) ${change === "Adding" ? "to" : "from"} ${vs}`, () => tableChanges(lab.history.ops(), director, rs, vs, change).some((o) => o.atMs >= afterMs), timeoutMs);
+}
