@@ -86,6 +86,7 @@ describe("keepalived.conf", () => {
     expect(script).toContain("nginx 2>>");
     expect(script).toContain("sleep 2");
     expect(script).toContain("pkill -TERM -x keepalived");
+    expect(script).toContain('echo "$EPOCHREALTIME chk: nginx is not running; starting it"');
     expect(script.trim().endsWith("exit 0")).toBe(true);
   });
 });
