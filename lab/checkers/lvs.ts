@@ -48,6 +48,12 @@ export interface TableChangeOptions {
   virtualService: string;
   fault: FaultRef;
   anchor?: FaultAnchor;
+  /**
+   * Measure from this moment instead of the fault's anchor, named by `fromWhat` (e.g. when nginx
+   * started inside a node that was powered on: the node's boot is not the checker's business).
+   */
+  fromMs?: number;
+  fromWhat?: string;
   expected: ExpectedWindow;
 }
 
@@ -55,21 +61,25 @@ function tableChange(options: TableChangeOptions, change: "Adding" | "Removing")
   const anchor = options.anchor ?? "invoke";
   const verb = change === "Removing" ? "removed" : "added back";
   const name = options.name ?? `real-server-${change === "Removing" ? "removed" : "added"}(${options.realServer} on ${options.director}, ${describeFaultRef(options.fault)})`;
-  const expected = describeWindow(options.expected, anchor);
+  const expected = options.fromMs === undefined ? describeWindow(options.expected, anchor) : `within [${options.expected.minMs.toFixed(1)}, ${options.expected.maxMs.toFixed(1)}] ms of ${options.fromWhat ?? "the given moment"}: ${options.expected.formula}`;
   return (ops) =>
     runCheck(
       name,
       () => {
         const f = resolveFault(ops, options.fault, anchor);
+        const fromMs = options.fromMs ?? f.atMs;
+        const from = options.fromMs === undefined ? describeResolved(f, anchor) : `${options.fromWhat ?? "the given moment"} (${ms(fromMs)})`;
         const line = tableChanges(ops, options.director, options.realServer, options.virtualService, change).find((o) => o.atMs >= f.invoke.atMs);
-        // And the kernel's table, as polled after the fault, agrees. (Its poll is stamped before
-        // ipvsadm runs and the log line when the line is read, so either may come first.)
+        // And the kernel's table, as polled after the fault, agrees.
         const tables = ipvsOps(ops, options.director).filter((o) => o.atMs >= f.invoke.atMs);
         const agrees = tables.find((o) => realServersIn(o, options.virtualService).includes(options.realServer) === (change === "Adding"));
         if (!line) {
           return { verdict: "fail", measured: null, expected, unit: "ms", detail: `${options.director}'s keepalived never logged "${change} service" for ${options.realServer} after ${describeResolved(f, anchor)}` };
         }
-        const measured = line.atMs - f.atMs;
+        // The earlier of the two: keepalived's line is stamped when it is read from its output (late
+        // when the node's CPUs are busy); the table's poll is stamped just before ipvsadm reads it.
+        const changedAt = agrees && agrees.atMs < line.atMs ? agrees.atMs : line.atMs;
+        const measured = changedAt - fromMs;
         const inWindow = measured >= options.expected.minMs && measured <= options.expected.maxMs;
         return {
           verdict: inWindow && agrees ? "pass" : "fail",
@@ -77,8 +87,9 @@ function tableChange(options: TableChangeOptions, change: "Adding" | "Removing")
           expected,
           unit: "ms",
           detail:
-            `${options.director} ${verb} ${options.realServer} at ${ms(line.atMs)} ("${line.line}"), ${ms(measured)} after ${describeResolved(f, anchor)}; ` +
-            (agrees ? `its IPVS table showed it ${change === "Adding" ? "back" : "gone"} at ${ms(agrees.atMs)}` : "its IPVS table, as polled, never showed the change"),
+            `${options.director} ${verb} ${options.realServer}: "${line.line.trim()}" at ${ms(line.atMs)}; ` +
+            (agrees ? `its IPVS table showed it ${change === "Adding" ? "back" : "gone"} at ${ms(agrees.atMs)}` : "its IPVS table, as polled, never showed the change") +
+            `; ${ms(measured)} after ${from}`,
         };
       },
       { expected, unit: "ms" },

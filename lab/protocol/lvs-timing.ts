@@ -22,7 +22,7 @@
  * So a real server that starts refusing connections is removed
  *     between retry × delay_before_retry             (the fault just before a scheduled check)
  *     and     delay_loop + retry × delay_before_retry (just after one)
- * after the fault, plus (retry + 1) × connect_timeout when the server does not answer at all. The
+ * after the fault, plus up to (retry + 1) × connect_timeout when the server does not answer at all. The
  * often-quoted "delay_loop + connect_timeout × retry" leaves out the pauses between the attempts
  * and the first attempt itself.
  */
@@ -63,14 +63,19 @@ function totalSlack(extra: EngineSlack | undefined): number {
   return OBSERVATION_SLACK_MS + (extra?.ms ?? 0);
 }
 
-/** Fault (the server starts failing its checks) → keepalived removes it from the virtual service. */
+/**
+ * Fault (the server starts failing its checks) → keepalived removes it from the virtual service.
+ * `refused`: every attempt ends at once. `silent` (the host is gone): an attempt lasts up to
+ * connect_timeout — or ends at once when the director's kernel already knows the address does not
+ * answer ARP (EHOSTUNREACH), so the lower bound is that of a refused server.
+ */
 export function expectedRealServerRemoval(t: HealthCheckTiming, failure: CheckFailure, extra?: EngineSlack): ExpectedWindow {
   const attempt = failure === "refused" ? 0 : t.connectTimeoutMs;
   const attempts = t.retry + 1;
   const retries = t.retry * t.delayBeforeRetryMs;
-  const min = retries + attempts * attempt;
+  const min = retries;
   const max = t.delayLoopMs + retries + attempts * attempt;
-  const attemptText = failure === "refused" ? "each attempt refused at once" : `each attempt waits connect_timeout ${fmt(t.connectTimeoutMs)}`;
+  const attemptText = failure === "refused" ? "each attempt refused at once" : `each attempt ends within connect_timeout ${fmt(t.connectTimeoutMs)}`;
   return {
     minMs: Math.max(0, min - totalSlack(extra)),
     maxMs: max + totalSlack(extra),

@@ -97,7 +97,14 @@ export async function loadByoConfigs(t: ResolvedTopology, dir: string | undefine
       }
       const summary = readKeepalivedConf(text);
       for (const k of summary.keywords) {
-        if (k.keyword === "nb_get_retry") result.warnings.push(`${conf.file}:${k.line}: nb_get_retry is the old name; current keepalived calls it \`retry\``);
+        if (k.keyword === "nb_get_retry") {
+          // keepalived 2.x knows nb_get_retry only in HTTP_GET / SSL_GET (deprecated there); elsewhere it is unknown.
+          result.warnings.push(
+            k.parent === "HTTP_GET" || k.parent === "SSL_GET"
+              ? `${conf.file}:${k.line}: nb_get_retry is the old name; current keepalived calls it \`retry\` (it still reads it here, with a deprecation warning)`
+              : `${conf.file}:${k.line}: nb_get_retry is not a keyword of ${k.parent ?? "this block"} (only HTTP_GET and SSL_GET had it, as the old name of \`retry\`): keepalived ignores it, so the checker keeps retry 1, and \`keepalived --config-test\` rejects it; write \`retry\``,
+          );
+        }
       }
       for (const d of summary.instances) {
         const where = { file: conf.file, line: d.line };

@@ -84,17 +84,17 @@ export interface DeclaredInstance {
 export interface KeepalivedConfSummary {
   version: 2 | 3 | undefined;
   instances: DeclaredInstance[];
-  /** Every keyword with its line, for warnings (e.g. nb_get_retry). */
-  keywords: Array<{ keyword: string; line: number }>;
+  /** Every keyword with its line and the block it is in, for warnings (e.g. nb_get_retry inside TCP_CHECK). */
+  keywords: Array<{ keyword: string; line: number; parent?: string }>;
 }
 
 export function readKeepalivedConf(text: string): KeepalivedConfSummary {
   const blocks = parseBlocks(tokenize(text));
-  const keywords: Array<{ keyword: string; line: number }> = [];
-  const walk = (bs: Block[]) => {
+  const keywords: Array<{ keyword: string; line: number; parent?: string }> = [];
+  const walk = (bs: Block[], parent?: string) => {
     for (const b of bs) {
-      keywords.push({ keyword: b.keyword, line: b.line });
-      walk(b.children);
+      keywords.push({ keyword: b.keyword, line: b.line, ...(parent ? { parent } : {}) });
+      walk(b.children, b.keyword);
     }
   };
   walk(blocks);

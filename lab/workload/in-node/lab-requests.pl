@@ -8,7 +8,7 @@
 # Plain perl-base (Debian's essential package): Socket and POSIX, no Time::HiRes.
 use strict;
 use warnings;
-use Socket qw(AF_INET SOCK_STREAM SOL_SOCKET SO_ERROR SO_REUSEADDR IPPROTO_TCP inet_aton pack_sockaddr_in);
+use Socket qw(AF_INET SOCK_STREAM SOL_SOCKET SO_ERROR IPPROTO_TCP inet_aton pack_sockaddr_in);
 use POSIX qw(:errno_h);
 use Fcntl qw(F_GETFL F_SETFL O_NONBLOCK);
 use Config;
@@ -74,7 +74,10 @@ sub start_one {
   my $fh;
   socket($fh, AF_INET, SOCK_STREAM, IPPROTO_TCP) or do { printf "R %d %d error - - - - %s socket:_%s\n", $start, real_us(), $source // "-", $!; return };
   if (defined $source) {
-    setsockopt($fh, SOL_SOCKET, SO_REUSEADDR, 1);
+    # IP_BIND_ADDRESS_NO_PORT: let connect() pick the port, as it does without bind(), avoiding
+    # 4-tuples still in TIME_WAIT at the server. (bind() picking it, as with SO_REUSEADDR, can reuse
+    # one: the server answers the new SYN with an ACK for the old connection, and the request stalls.)
+    setsockopt($fh, 0, 24, 1);
     bind($fh, pack_sockaddr_in(0, inet_aton($source))) or do { printf "R %d %d error - - - - %s bind:_%s\n", $start, real_us(), $source, $!; close $fh; return };
   }
   fcntl($fh, F_SETFL, fcntl($fh, F_GETFL, 0) | O_NONBLOCK);
