@@ -24,6 +24,7 @@ import type { LabNode } from "./runtime/node-container.ts";
 import { loadByoConfigs } from "./topology/byo.ts";
 import { loadTopologyFile } from "./topology/load.ts";
 import { renderKeepalived } from "./topology/render-keepalived.ts";
+import { realServerSetup } from "./topology/render-lvs.ts";
 import { renderMariadb, renderNacosMember } from "./topology/render-nacos.ts";
 import { renderNginx } from "./topology/render-nginx.ts";
 import { type ResolvedInstance, type ResolvedNode, resolveTopology, type ResolvedTopology } from "./topology/resolve.ts";
@@ -89,6 +90,8 @@ function renderFiles(t: ResolvedTopology, byoFiles: Map<string, NodeFile[]>): Ma
     files.set(lb.name, [...own, ...rendered.filter((f) => !ownPaths.has(f.path))]);
   }
   for (const d of t.directors) files.set(d.name, renderKeepalived(t, d.name));
+  // LVS real servers: the boot hook their mode needs (the VIP on lo for DR, routes for NAT).
+  for (const rs of t.lvs?.realServers ?? []) files.set(rs.node, [...(files.get(rs.node) ?? []), ...realServerSetup(t, rs.node).files]);
   if (t.nacos) {
     for (const member of t.nacos.members) files.set(member.name, renderNacosMember(t, member.name));
     if (t.nacos.database) files.set(t.nacos.database.name, renderMariadb(t));

@@ -1,7 +1,8 @@
 /**
  * Load balancer: nginx (http or stream) + keepalived, both started at boot, nginx first. As an LVS
  * real server (the document's nginx tier behind the directors) it runs keepalived only when it takes
- * part in a VRRP instance of its own, and gets what the LVS mode needs (render-lvs.ts).
+ * part in a VRRP instance of its own, and gets the sysctls the LVS mode needs (render-lvs.ts; its boot
+ * hook is rendered with its other files).
  */
 import { KEEPALIVED_CONF } from "../topology/render-keepalived.ts";
 import { realServerSetup } from "../topology/render-lvs.ts";
@@ -11,17 +12,15 @@ import { HOST_SYSCTLS, type NodeKindPlugin } from "./kind.ts";
 export const loadBalancer: NodeKindPlugin = {
   kind: "lb",
   spec: (t, node, files) => {
-    const rs = realServerSetup(t, node.name);
     const vrrp = t.byo.keepalived !== undefined || t.vrrp.instances.some((i) => i.members.some((m) => m.node === node.name));
-    const own = files.get(node.name) ?? [];
     return {
       name: node.name,
       role: "lb",
       image: "lb",
       address: node.address,
-      files: [...own, ...rs.files.filter((f) => !own.some((o) => o.path === f.path))],
+      files: files.get(node.name) ?? [],
       boot: vrrp ? ["nginx", "keepalived"] : ["nginx"],
-      sysctls: { ...HOST_SYSCTLS, ...rs.sysctls },
+      sysctls: { ...HOST_SYSCTLS, ...realServerSetup(t, node.name).sysctls },
     };
   },
   configChecks: () => [

@@ -85,7 +85,7 @@ describe("the LVS tier: keepalived.conf of a director", () => {
 describe("the LVS tier: what the nodes get", () => {
   it("DR real servers: the VIP on lo at every boot, arp_ignore 1 / arp_announce 2 as the seed sets them; nginx only", () => {
     const t = resolve(SEED);
-    const files = new Map([["nginx1", renderKeepalived(t, "nginx1")]]);
+    const files = new Map([["nginx1", [...renderKeepalived(t, "nginx1"), ...realServerSetup(t, "nginx1").files]]]);
     const spec = loadBalancer.spec(t, t.nodes.find((n) => n.name === "nginx1")!, files);
     expect(spec.boot).toEqual(["nginx"]);
     expect(spec.sysctls).toMatchObject({ "net.ipv4.ip_forward": "0", "net.ipv4.conf.all.arp_ignore": "1", "net.ipv4.conf.lo.arp_ignore": "1", "net.ipv4.conf.all.arp_announce": "2", "net.ipv4.conf.lo.arp_announce": "2" });
@@ -97,7 +97,7 @@ describe("the LVS tier: what the nodes get", () => {
 
   it("NAT: real servers route the clients through the VIP and take no redirects; directors forward and send none", () => {
     const t = resolve({ name: "nat", lb: {}, director: { lvs1: {}, lvs2: {} }, lvs: { mode: "NAT" } });
-    const web = webServer.spec(t, t.nodes.find((n) => n.name === "web1")!, new Map());
+    const web = webServer.spec(t, t.nodes.find((n) => n.name === "web1")!, new Map([["web1", realServerSetup(t, "web1").files]]));
     const hook = web.files!.find((f) => f.path === "/etc/lab/on-boot.sh")!.content;
     expect(hook).toContain("ip route replace 10.213.9.1/32 via 10.213.9.150 dev eth0");
     expect(hook).toContain("ip route replace 10.213.9.5/32 via 10.213.9.150 dev eth0");
