@@ -164,16 +164,28 @@ export async function deploy(spec: DeploymentSpec, options: DeployOptions = {}):
     const network = options.network ?? (await reserveLabNetwork(docker, labNetworkName(spec.lab), labelsFor(run), spec.subnet ? parseSubnet(spec.subnet) : undefined));
     reporter.step(`Starting lab ${spec.lab} (run ${run.run}) on ${formatCidr(network.subnet)}: ${spec.nodes.map((n) => n.name).join(", ")}`);
     const nodes = new Map<string, LabNode>();
+    // On a slow (paced) engine start-up takes a minute or more: say what is done as it happens.
+    const slow = paceOf(engine).timeScale > 1;
+    const started = performance.now();
+    const progress = (what: string) => {
+      if (slow) reporter.detail(`${what} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+    };
     await Promise.all(
       spec.nodes.map(async (nodeSpec) => {
         const node = await startNode(engine, run, network, nodeSpec, tags.get(nodeSpec.image)!);
         nodes.set(nodeSpec.name, node);
+        progress(`container ${nodeSpec.name} started, ${nodes.size} of ${spec.nodes.length}`);
       }),
     );
     // Every node is polled at once; on a paced engine (a TCG guest) the execs queue for its few
     // slots (pace.ts) instead of piling up until its dockerd stops answering.
     const bootTimeoutMs = (options.bootTimeoutMs ?? 30_000) * paceOf(engine).timeScale;
-    await Promise.all(spec.nodes.map((n) => waitForBoot(nodes.get(n.name)!, n.boot ?? [], bootTimeoutMs)));
+    await Promise.all(
+      spec.nodes.map(async (n) => {
+        await waitForBoot(nodes.get(n.name)!, n.boot ?? [], bootTimeoutMs);
+        if ((n.boot ?? []).length > 0) progress(`${n.name}: ${n.boot!.join(" and ")} running`);
+      }),
+    );
     const ordered = new Map(spec.nodes.map((n) => [n.name, nodes.get(n.name)!] as const));
     return new Deployment(engine, run, network, ordered);
   } catch (err) {
