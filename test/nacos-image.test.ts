@@ -65,6 +65,20 @@ async function members(address: string): Promise<Map<string, string>> {
   return new Map(body.data.map((m) => [m.address, m.state]));
 }
 
+/**
+ * The leader of a raft group as a member reports it of itself (cluster/nodes, its own entry:
+ * extendInfo.raftMetaData.metaDataMap[group].leader), or undefined while the group has none.
+ */
+async function raftLeader(address: string, group: string): Promise<string | undefined> {
+  const r = await http("GET", address, "/v1/core/cluster/nodes");
+  if (r.status !== 200) return undefined;
+  type Meta = { leader?: string };
+  const body = JSON.parse(r.text) as { data: { address: string; extendInfo?: { raftMetaData?: { metaDataMap?: Record<string, Meta> } } }[] };
+  const self = body.data.find((m) => m.address === `${address}:${PORT}`);
+  const leader = self?.extendInfo?.raftMetaData?.metaDataMap?.[group]?.leader;
+  return leader ? leader : undefined;
+}
+
 async function ready(address: string): Promise<boolean> {
   const r = await http("GET", address, "/v1/console/health/readiness").catch(() => undefined);
   return r?.status === 200;
@@ -149,6 +163,15 @@ describe("nacos image", () => {
 
     // Naming: a persistent instance (JRaft) and an ephemeral one (Distro), registered on member 1,
     // listed by member 2. The instance is member 3's own HTTP port, so its health check succeeds.
+    // Readiness and "all UP" do not cover the persistent naming raft group: it elects its leader on
+    // its own, and a write before that fails ("The Raft Group [naming_persistent_service_v2] did
+    // not find the Leader node"). So wait until every member names the same leader.
+    const group = "naming_persistent_service_v2";
+    const leader = await until(`every member to name one leader of raft group ${group}`, async () => {
+      const seen = await Promise.all(nodes.map((n) => raftLeader(n.address, group)));
+      return seen.every((l) => l !== undefined && l === seen[0]) ? seen[0] : undefined;
+    }, 120_000);
+    note(`embedded: raft group ${group} led by ${leader} ${((performance.now() - t0) / 1000).toFixed(1)} s after deploy began`);
     const registered = await http("POST", n1.address, "/v1/ns/instance", { serviceName: "lab-persistent", ip: n3.address, port: String(PORT), ephemeral: "false" });
     expect(registered).toEqual({ status: 200, text: "ok" });
     expect(await http("POST", n1.address, "/v1/ns/instance", { serviceName: "lab-ephemeral", ip: n3.address, port: String(PORT) })).toEqual({ status: 200, text: "ok" });
