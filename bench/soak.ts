@@ -3,7 +3,7 @@
  * a row, each run in a lab of its own under a `bench-s-…` name, exactly as `npm test` runs it. A
  * failure is a finding, not noise: the runner never retries, and every run's failing checks are kept.
  * The spread of each scenario's figures (migration, failed requests, longest error window, …) is
- * reported. Results are written after every run to bench/results/soak.json, so a long soak that is
+ * reported. Results are written after every run to bench/results/soak.json (soak-<names>.json with --only), so a long soak that is
  * stopped still leaves what it measured.
  *
  *   npm run soak                                   # every failover scenario, 20 runs each
@@ -52,7 +52,7 @@ export async function soak(options: { runs?: number; only?: string[] } = {}): Pr
   const names = options.only ?? (await failoverScenarios());
   const results: SoakScenario[] = [];
   const save = () =>
-    writeResult("soak", machine, {
+    writeResult(options.only ? `soak-${names.join("-")}` : "soak", machine, {
       method: `each scenario run ${runs} times in a row with runScenario (a fresh lab per run, as npm test runs it), no retries`,
       runsPerScenario: runs,
       scenarios: results,
