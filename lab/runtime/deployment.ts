@@ -168,7 +168,7 @@ export async function deploy(spec: DeploymentSpec, options: DeployOptions = {}):
     const slow = paceOf(engine).timeScale > 1;
     const started = performance.now();
     const progress = (what: string) => {
-      if (slow) reporter.detail(`${what} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+      if (slow) reporter.info(`  ${what} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
     };
     await Promise.all(
       spec.nodes.map(async (nodeSpec) => {
