@@ -9,7 +9,7 @@ import type { RequestOp } from "../lab/history/ops.ts";
 import type { FaultResult } from "../lab/nemesis/nemesis.ts";
 import { expectedRealServerRemoval, expectedRealServerReturn } from "../lab/protocol/lvs-timing.ts";
 import { defineScenario } from "../lab/scenario/define.ts";
-import { checkTiming, engineSlack, realServer, virtualService, waitForTableChange } from "./lib/lvs.ts";
+import { checkTiming, engineSlack, readyAnchor, realServer, virtualService, waitForTableChange } from "./lib/lvs.ts";
 
 /** The client's timeout: a request into a black hole fails after it. 3 s, as a TCG guest's client now and then needs
  * close to a second for a request on a busy machine (p99 0.9–1.0 s measured); the host's engine needs far less. */
@@ -83,7 +83,7 @@ export default defineScenario({
           const backends = [...new Set(after.map((r) => r.backend))];
           return { verdict: backends.length === 1 && backends[0] === other ? "pass" : "fail", measured: backends.join("+"), expected: `client ${first} served by ${other} once ${node} is out` };
         }),
-      realServerAdded({ name: "lvs1-adds-it-back", director: "lvs1", fault: { faultId: start.faultId }, expected: expectedRealServerReturn(timing, slack), ...common }),
+      realServerAdded({ name: "lvs1-adds-it-back", director: "lvs1", fault: { faultId: start.faultId }, expected: expectedRealServerReturn(timing, slack), ...common, ...readyAnchor(start, node) }),
       stickyClients({ name: "clients-stay-after-it-returns", fromMs: settled, minClients: 2 }),
       notServedBy({ name: "no-client-goes-back", backend: node, fromMs: settled }),
       ipvsTableHolds({ name: "nat-table-at-end", director: "lvs1", virtualService: vs, realServers: [realServer(lab, "web1"), realServer(lab, "web2")], forward: "Masq" }),

@@ -7,7 +7,7 @@ import { notServedBy, servedBy, zeroErrors } from "../lab/checkers/requests.ts";
 import type { FaultResult } from "../lab/nemesis/nemesis.ts";
 import { expectedRealServerRemoval, expectedRealServerReturn } from "../lab/protocol/lvs-timing.ts";
 import { defineScenario } from "../lab/scenario/define.ts";
-import { checkTiming, engineSlack, realServer, virtualService, waitForTableChange } from "./lib/lvs.ts";
+import { checkTiming, engineSlack, readyAnchor, realServer, virtualService, waitForTableChange } from "./lib/lvs.ts";
 
 /** The client's timeout: a request into a black hole fails after it. 3 s, as a TCG guest's client now and then needs
  * close to a second for a request on a busy machine (p99 0.9–1.0 s measured); the host's engine needs far less. */
@@ -63,7 +63,7 @@ export default defineScenario({
       // Requests already in flight when web1 left may still fail: one client timeout after the removal.
       zeroErrors({ name: "no-errors-once-web1-is-out", fromMs: removedAt + TIMEOUT_MS, toMs: start.invokeMs }),
       notServedBy({ name: "web1-gets-nothing-while-out", backend: "web1", fromMs: removedAt, toMs: start.invokeMs }),
-      realServerAdded({ name: "lvs1-adds-web1-back", director: "lvs1", fault: { faultId: start.faultId }, expected: back, ...common }),
+      realServerAdded({ name: "lvs1-adds-web1-back", director: "lvs1", fault: { faultId: start.faultId }, expected: back, ...common, ...readyAnchor(start, "web1") }),
       servedBy({ name: "web1-serves-again", backend: "web1", fromMs: start.doneMs }),
       ipvsTableHolds({ name: "lvs1-table-at-end", director: "lvs1", virtualService: vs, realServers: [web1, web2] }),
       ipvsTableHolds({ name: "lvs2-table-at-end", director: "lvs2", virtualService: vs, realServers: [web1, web2] }),

@@ -27,6 +27,11 @@ export interface FaultOutcome {
   detail: string;
   /** When the fault took effect, in epoch µs, as the node (labctl) or the engine timed it, if known. */
   effectAtEpochUs?: number;
+  /**
+   * A start: when the started daemon was ready to serve, in epoch µs, as the node's kernel recorded it
+   * (nginx: the mtime of its pid file, written after its listening sockets are bound), if known.
+   */
+  readyAtEpochUs?: number;
 }
 
 export interface FaultDefinition {
@@ -85,7 +90,15 @@ const definitions: FaultDefinition[] = [
     kind: "start-nginx",
     describe: "start nginx",
     appliesTo: ["lb", "web"],
-    act: ({ node }) => labctl(node, "start", "nginx"),
+    act: async ({ node }) => {
+      const started = await labctl(node, "start", "nginx");
+      if (started.type !== "ok") return started;
+      // nginx writes its pid file after it has bound its listening sockets: from then on it accepts
+      // connections. On a slow engine that can be a second after the start began (the effect).
+      const ready = await node.exec(["stat", "-c", "%.6Y", "/run/nginx.pid"], { check: false });
+      const stamp = ready.exitCode === 0 ? parseEpochRealtime(ready.stdout.trim()) : undefined;
+      return stamp === undefined ? started : { ...started, readyAtEpochUs: stamp };
+    },
   },
   {
     kind: "break-nginx",

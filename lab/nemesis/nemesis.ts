@@ -22,6 +22,8 @@ export interface FaultResult {
   doneMs: number;
   /** When it took effect in the node (as timed there or by the engine), else doneMs. */
   effectMs: number;
+  /** A start: when the started daemon was ready to serve (see FaultOutcome.readyAtEpochUs), within [effect, done]. */
+  readyMs?: number;
   type: "ok" | "info";
   detail: string;
 }
@@ -92,7 +94,9 @@ export class Nemesis {
         await this.lab.observe(nodeName);
       }
       if (outcome.type === "info") this.lab.reporter.info(`  ${outcome.detail}`);
-      return { faultId, kind, node: nodeName, invokeMs, doneMs, effectMs: effectMs ?? doneMs, type: outcome.type, detail: outcome.detail };
+      const readyMs =
+        outcome.readyAtEpochUs === undefined ? undefined : Math.min(Math.max(this.lab.clock.fromEpochMicros(outcome.readyAtEpochUs), effectMs ?? invokeMs), doneMs);
+      return { faultId, kind, node: nodeName, invokeMs, doneMs, effectMs: effectMs ?? doneMs, ...(readyMs !== undefined ? { readyMs } : {}), type: outcome.type, detail: outcome.detail };
     } catch (err) {
       const detail = (err as Error).message;
       history.append({ process: "nemesis", f: "fault", type: "fail", kind, node: nodeName, faultId, detail, atMs: this.lab.clock.nowMs() });

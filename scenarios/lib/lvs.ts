@@ -1,6 +1,7 @@
 /** Facts and waits the LVS scenarios share: the virtual service, its real servers, the checker's timing, the engine's slack. */
 import { tableChanges } from "../../lab/checkers/lvs.ts";
 import type { Lab } from "../../lab/lab.ts";
+import type { FaultResult } from "../../lab/nemesis/nemesis.ts";
 import { LabError } from "../../lab/errors.ts";
 import type { EngineSlack, HealthCheckTiming } from "../../lab/protocol/lvs-timing.ts";
 import { paceOf } from "../../lab/runtime/pace.ts";
@@ -41,4 +42,13 @@ export function waitForTableChange(lab: Lab, director: string, node: string, cha
   const rs = realServer(lab, node);
   const vs = virtualService(lab);
   return lab.waitFor(`${director} ${change === "Adding" ? "adding" : "removing"} ${node} (${rs}) ${change === "Adding" ? "to" : "from"} ${vs}`, () => tableChanges(lab.history.ops(), director, rs, vs, change).some((o) => o.atMs >= afterMs), timeoutMs);
+}
+
+/**
+ * A real server's return is timed from when its nginx was ready to accept connections (the start
+ * fault's `readyMs`), not from when the start began: keepalived's check cannot succeed before, and
+ * on a slow engine nginx's own start-up can take a second. Without a ready time, the fault's effect.
+ */
+export function readyAnchor(start: FaultResult, node: string): { fromMs?: number; fromWhat?: string } {
+  return start.readyMs === undefined ? {} : { fromMs: start.readyMs, fromWhat: `nginx ready on ${node} (its pid file written, ${(start.readyMs - start.effectMs).toFixed(1)} ms after the start began)` };
 }
