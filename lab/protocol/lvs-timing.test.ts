@@ -38,6 +38,15 @@ describe("real server removal (keepalived check_tcp.c / check_http.c)", () => {
     expect(expectedRealServerReturn({ ...seed, delayLoopMs: 1000 }).maxMs).toBe(3000 + 2000 + OBSERVATION_SLACK_MS);
   });
 
+  it("HTTP_GET: the first success clears the failed URL; the check delay_loop after it adds the server back", () => {
+    const http = { kind: "HTTP_GET", delayLoopMs: 2000, connectTimeoutMs: 1000, retry: 1, delayBeforeRetryMs: 1000 } as const;
+    const w = expectedRealServerReturn(http);
+    expect(w.minMs).toBe(2000 - OBSERVATION_SLACK_MS);
+    expect(w.maxMs).toBe(2000 + 1000 + 2000 + 1000 + OBSERVATION_SLACK_MS);
+    expect(w.formula).toContain("clears the failed URL");
+    expect(expectedRealServerReturn(seed).minMs).toBe(0);
+  });
+
   it("defaults: retry 1, delay_before_retry 1 s for TCP_CHECK and 3 s for HTTP_GET", () => {
     expect(CHECK_DEFAULTS.retry).toBe(1);
     expect(CHECK_DEFAULTS.delayBeforeRetryMs.TCP_CHECK).toBe(1000);

@@ -13,8 +13,9 @@
  *   - one attempt lasts until the connection is refused (a closed port answers with a reset: about
  *     no time) or until `connect_timeout` (a host that does not answer at all);
  *   - while a checker is DOWN its attempts come `delay_before_retry` or `delay_loop` apart (HTTP_GET:
- *     the larger of the two), and the first success marks it UP and adds the server back
- *     ("Adding service … to VS …");
+ *     the larger of the two); TCP_CHECK's first success marks it UP and adds the server back
+ *     ("Adding service … to VS …"), HTTP_GET's first success only clears its failed URL and the
+ *     success of the check after it, delay_loop later, adds the server back;
  *   - defaults: retry 1; delay_before_retry 1 s (TCP_CHECK) or 3 s (HTTP_GET); connect_timeout 5 s.
  *     `nb_get_retry` is the deprecated HTTP_GET/SSL_GET spelling of `retry`: inside TCP_CHECK
  *     keepalived does not know it at all ("Unknown keyword 'nb_get_retry'") and keeps retry 1.
@@ -86,18 +87,29 @@ export function expectedRealServerRemoval(t: HealthCheckTiming, failure: CheckFa
 }
 
 /**
- * Fault healed (the server answers again) → keepalived adds it back: the next attempt comes at most
- * max(delay_loop, delay_before_retry) later, and that attempt itself may take up to connect_timeout
+ * Fault healed (the server answers again) → keepalived adds it back. A DOWN checker tries again at
+ * most max(delay_loop, delay_before_retry) later, and an attempt may take up to connect_timeout
  * before it succeeds (an HTTP_GET sends its request and reads the answer too).
+ *   - TCP_CHECK (check_tcp.c tcp_epilog): that first success marks the checker UP.
+ *   - HTTP_GET (check_http.c epilog): the first success only clears the failed URL and schedules
+ *     the next check delay_loop later; that second success marks it UP. So at least delay_loop.
  */
 export function expectedRealServerReturn(t: HealthCheckTiming, extra?: EngineSlack): ExpectedWindow {
   const gap = Math.max(t.delayLoopMs, t.delayBeforeRetryMs);
+  const firstSuccess = gap + t.connectTimeoutMs;
+  const secondCheck = t.kind === "HTTP_GET" ? t.delayLoopMs + t.connectTimeoutMs : 0;
+  const min = t.kind === "HTTP_GET" ? t.delayLoopMs : 0;
+  const retry =
+    `${t.kind}: a DOWN checker tries again at most max(delay_loop ${fmt(t.delayLoopMs)}, delay_before_retry ${fmt(t.delayBeforeRetryMs)}) later, ` +
+    `and that attempt succeeds within connect_timeout ${fmt(t.connectTimeoutMs)}`;
   return {
-    minMs: 0,
-    maxMs: gap + t.connectTimeoutMs + totalSlack(extra),
+    minMs: Math.max(0, min - totalSlack(extra)),
+    maxMs: firstSuccess + secondCheck + totalSlack(extra),
     formula:
-      `${t.kind}: a DOWN checker tries again at most max(delay_loop ${fmt(t.delayLoopMs)}, delay_before_retry ${fmt(t.delayBeforeRetryMs)}) later, ` +
-      `and that attempt succeeds within connect_timeout ${fmt(t.connectTimeoutMs)}; the success adds it back ${slackText(extra)}`,
+      t.kind === "HTTP_GET"
+        ? `${retry}; that success only clears the failed URL, and the next check, delay_loop later (within connect_timeout), adds it back ` +
+          `= [${fmt(min)}, ${fmt(firstSuccess + secondCheck)}] ${slackText(extra)}`
+        : `${retry}; the success adds it back ${slackText(extra)}`,
   };
 }
 
