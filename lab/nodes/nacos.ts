@@ -73,19 +73,20 @@ async function waitForMember({ topology, node, timeoutMs, clock, warn }: ReadyCo
       // A node that is gone or off will not become ready: say so now, not at the deadline.
       const power = await node.powerState().catch((e: unknown) => `gone (${(e as Error).message})`);
       if (power !== "running") throw new LabError(`Nacos member ${node.name} cannot become ready: the node is ${power}`, { cause: err });
-      const status = await node.exec(["labctl", "status", "nacos"], { check: false, timeoutMs: 10_000 });
-      if (status.exitCode === 3) {
-        const reason = await exitReason(node);
-        if (restarts >= FORMATION_RESTARTS) {
-          throw new LabError(`Nacos member ${node.name} exited during start-up ${restarts + 1} times; the last time: ${reason}`, {
-            remedy: `Look at ${node.name}'s /var/log/lab/nacos.log and /home/nacos/logs/nacos.log`,
-          });
-        }
-        restarts++;
-        warn(`${node.name}: Nacos exited while the cluster formed (${reason}); starting it again (${restarts} of ${FORMATION_RESTARTS}), as a supervisor would`);
-        await node.exec(["labctl", "start", "nacos"], { okExitCodes: [3], timeoutMs: 200_000 });
-        continue;
+    }
+    // Not ready: a JVM that gave up has exited (its port refuses, readiness 000): start it again.
+    const status = await node.exec(["labctl", "status", "nacos"], { check: false, timeoutMs: 10_000 });
+    if (status.exitCode === 3) {
+      const reason = await exitReason(node);
+      if (restarts >= FORMATION_RESTARTS) {
+        throw new LabError(`Nacos member ${node.name} exited during start-up ${restarts + 1} times; the last time: ${reason}`, {
+          remedy: `Look at ${node.name}'s /var/log/lab/nacos.log and /home/nacos/logs/nacos.log`,
+        });
       }
+      restarts++;
+      warn(`${node.name}: Nacos exited while the cluster formed (${reason}); starting it again (${restarts} of ${FORMATION_RESTARTS}), as a supervisor would`);
+      await node.exec(["labctl", "start", "nacos"], { okExitCodes: [3], timeoutMs: 200_000 });
+      continue;
     }
     if (clock.nowMs() - started > timeoutMs) {
       const log = await node.exec(["tail", "-n", "5", "/var/log/lab/nacos.log"], { check: false }).catch(() => undefined);
