@@ -156,7 +156,7 @@ async function probeNodes(engine: Engine, reporter: Reporter): Promise<DoctorChe
 async function checkCapabilities(d: Deployment): Promise<DoctorCheck> {
   const node = d.node("probe-a");
   const r = await node.exec(["sh", "-c", "ip addr add 127.0.0.2/32 dev lo && ip addr del 127.0.0.2/32 dev lo && iptables -S INPUT >/dev/null && echo ok"], { check: false });
-  if (r.exitCode === 0) return { name: "capabilities", verdict: "pass", detail: "NET_ADMIN and NET_RAW granted (addresses, raw sockets and iptables work; no --privileged needed)" };
+  if (r.exitCode === 0) return { name: "capabilities", verdict: "pass", detail: "NET_ADMIN and NET_RAW granted (addresses, raw sockets and iptables work; no privileged mode needed)" };
   return { name: "capabilities", verdict: "fail", detail: `a node with NET_ADMIN and NET_RAW cannot manage its network: ${(r.stderr || r.stdout).trim()}`, remedy: "Use a rootful Docker engine; rootless or locked-down engines cannot run VRRP." };
 }
 
