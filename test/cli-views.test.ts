@@ -96,6 +96,21 @@ describe("an interrupted run", () => {
 });
 
 describe("demo", () => {
+  it("in English, unattended: narrates every step with its measured figure, ends with the HTML report's path", async () => {
+    const runs = join(dir, "demo-runs-en");
+    const r = await execa(process.execPath, [CLI, "demo", "--runs-dir", runs], { reject: false });
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    for (const step of ["Step: kill nginx on lb1", "Step: start nginx on lb1 again", "Step: pull the plug on lb1", "Step: power lb1 on", "Step: firewall VRRP", "Step: remove the firewall rules"]) {
+      expect(r.stdout).toContain(step);
+    }
+    expect(r.stdout).toMatch(/lb2 took the VIP [\d.]+ s after the power cut \(expected /);
+    expect(r.stdout).toMatch(/Done\. \d+ requests in all, \d+ failed\./);
+    const html = /▶ The report with the timeline chart \(open it in a browser; it works offline\): (\S+report\.html)/.exec(r.stdout)?.[1];
+    expect(html).toBeDefined();
+    expect(html!.startsWith(runs)).toBe(true);
+    expect(await readFile(html!, "utf8")).toContain('<html lang="en">');
+  });
+
   it("in Simplified Chinese, with the live view: narrates every step, ends with the HTML report's path", async () => {
     const runs = join(dir, "demo-runs");
     const r = await execa(process.execPath, [CLI, "demo", "--lang", "zh-CN", "--web", "--port", "0", "--runs-dir", runs], { reject: false });
