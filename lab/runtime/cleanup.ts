@@ -3,6 +3,7 @@
  * leftovers of runs whose process is gone (the next run reaps them before it starts).
  */
 import type Dockerode from "dockerode";
+import pRetry, { AbortError } from "p-retry";
 import { LABEL, ownerState } from "./labels.ts";
 
 export interface Removed {
@@ -46,12 +47,20 @@ export async function removeResources(docker: Dockerode, selector: Selector): Pr
   );
   const networks = await docker.listNetworks({ filters });
   for (const n of networks) {
-    await docker
-      .getNetwork(n.Id)
-      .remove()
-      .catch((err: { statusCode?: number }) => {
-        if (err.statusCode !== 404) throw err;
-      });
+    // A container whose removal was already under way (409 above) may still hold its endpoint: the
+    // engine answers 403 "has active endpoints" until it is gone (seconds on a slow engine). Retry then.
+    await pRetry(
+      () =>
+        docker
+          .getNetwork(n.Id)
+          .remove()
+          .catch((err: { statusCode?: number; message?: string }) => {
+            if (err.statusCode === 404) return;
+            if (err.statusCode === 403 && /active endpoints/.test(err.message ?? "")) throw err;
+            throw new AbortError(err as Error);
+          }),
+      { retries: 30, minTimeout: 250, maxTimeout: 4000, factor: 1.5 },
+    );
   }
   return {
     containers: containers.map((c) => (c.Names[0] ?? c.Id).replace(/^\//, "")),
