@@ -172,8 +172,14 @@ describe("nacos image", () => {
       return seen.every((l) => l !== undefined && l === seen[0]) ? seen[0] : undefined;
     }, 120_000);
     note(`embedded: raft group ${group} led by ${leader} ${((performance.now() - t0) / 1000).toFixed(1)} s after deploy began`);
-    const registered = await http("POST", n1.address, "/v1/ns/instance", { serviceName: "lab-persistent", ip: n3.address, port: String(PORT), ephemeral: "false" });
-    expect(registered).toEqual({ status: 200, text: "ok" });
+    // Even then a member forwards a write to the leader its own JRaft route table names, refreshed
+    // every election timeout + random(0, 5 s) (nacos-timing.ts): until it has, the write fails the same way.
+    const sinceLeader = performance.now();
+    await until("a persistent instance registered on nacos1", async () => {
+      const r = await http("POST", n1.address, "/v1/ns/instance", { serviceName: "lab-persistent", ip: n3.address, port: String(PORT), ephemeral: "false" });
+      return r.status === 200 && r.text === "ok" ? true : undefined;
+    }, 60_000);
+    note(`embedded: first persistent write accepted ${((performance.now() - sinceLeader) / 1000).toFixed(1)} s after every member named the leader`);
     expect(await http("POST", n1.address, "/v1/ns/instance", { serviceName: "lab-ephemeral", ip: n3.address, port: String(PORT) })).toEqual({ status: 200, text: "ok" });
     for (const service of ["lab-persistent", "lab-ephemeral"]) {
       await until(`${service} listed by nacos2`, async () => ((await instanceIps(n2.address, service)).join() === `${n3.address}:${PORT}` ? true : undefined), 30_000);
