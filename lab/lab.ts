@@ -414,9 +414,11 @@ export class Lab implements AsyncDisposable {
 
   /**
    * Wait until `predicate` holds; it is re-evaluated on every op and every 100 ms. Times out with
-   * an error naming `what`.
+   * an error naming `what`. On a slow (paced) engine the timeout is scaled like every other wait
+   * there (runtime/pace.ts): it bounds how long to wait, never what a check accepts.
    */
   async waitFor(what: string, predicate: () => boolean, timeoutMs: number): Promise<number> {
+    timeoutMs *= paceOf(this.deployment.engine).timeScale;
     const started = this.clock.nowMs();
     if (predicate()) return this.clock.nowMs();
     return new Promise<number>((resolve, reject) => {
