@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { TopologyError, type TopologyIssue } from "../errors.ts";
 import { parseCidr } from "../ipv4.ts";
 import { topologyNeeds } from "../lab.ts";
 import { director } from "../nodes/director.ts";
@@ -9,21 +8,14 @@ import { renderKeepalived } from "./render-keepalived.ts";
 import { directorSysctls, realServerSetup } from "./render-lvs.ts";
 import { resolveTopology } from "./resolve.ts";
 import type { TopologyInput } from "./schema.ts";
+import { topologyIssues } from "./topology-issues.ts";
 import { validateTopology } from "./validate.ts";
 
 const SUBNET = parseCidr("10.213.9.0/24")!;
 const resolve = (input: TopologyInput) => resolveTopology(validateTopology(input), SUBNET);
 const conf = (input: TopologyInput, node: string) => renderKeepalived(resolve(input), node).find((f) => f.path.endsWith("keepalived.conf"))!.content;
 
-function issuesOf(input: unknown): TopologyIssue[] {
-  try {
-    validateTopology(input);
-  } catch (err) {
-    if (err instanceof TopologyError) return err.issues;
-    throw err;
-  }
-  return [];
-}
+const issuesOf = topologyIssues;
 
 /** The seed document's full stack: two directors, the nginx pair as real servers, two web backends. */
 const SEED: TopologyInput = {

@@ -1,17 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { TopologyError, type TopologyIssue } from "../errors.ts";
 import { parseTopologyYaml } from "./load.ts";
+import { topologyIssues } from "./topology-issues.ts";
 import { validateTopology } from "./validate.ts";
 
-function issuesOf(input: unknown): TopologyIssue[] {
-  try {
-    validateTopology(input);
-  } catch (err) {
-    if (err instanceof TopologyError) return err.issues;
-    throw err;
-  }
-  return [];
-}
+const issuesOf = topologyIssues;
 
 function yamlIssues(text: string): TopologyIssue[] {
   try {
