@@ -36,6 +36,11 @@ export class VipObserver {
     const stream = await node.stream(["lab-watch-addresses"]);
     watch.stream = stream;
     let snapshot: Set<string> | undefined = new Set();
+    // VIPs the monitor reported while the snapshot was being taken. The snapshot's lines are stamped
+    // by their own lab-stamp, which in a slow node can print them after a change the monitor has
+    // already reported, and the addresses listed may be older than that change: for such a VIP the
+    // monitor's event is the later truth, not the snapshot.
+    const changedDuringSnapshot = new Set<string>();
     let resolveReady!: () => void;
     const ready = new Promise<void>((r) => (resolveReady = r));
     void (async () => {
@@ -49,11 +54,12 @@ export class VipObserver {
           if (this.vips.has(parsed.address) && parsed.dev === "eth0") snapshot?.add(parsed.address);
         } else if (parsed.kind === "snapshot-end") {
           const present = snapshot ?? new Set<string>();
-          for (const vip of present) if (!watch.held.has(vip)) this.record(node.name, watch, vip, "acquired", "snapshot", atMs);
-          for (const vip of [...watch.held]) if (!present.has(vip)) this.record(node.name, watch, vip, "released", "snapshot", atMs);
+          for (const vip of present) if (!watch.held.has(vip) && !changedDuringSnapshot.has(vip)) this.record(node.name, watch, vip, "acquired", "snapshot", atMs);
+          for (const vip of [...watch.held]) if (!present.has(vip) && !changedDuringSnapshot.has(vip)) this.record(node.name, watch, vip, "released", "snapshot", atMs);
           snapshot = undefined;
           resolveReady();
         } else if (this.vips.has(parsed.address) && parsed.dev === "eth0") {
+          if (snapshot !== undefined) changedDuringSnapshot.add(parsed.address);
           if (parsed.kind === "added" && !watch.held.has(parsed.address)) this.record(node.name, watch, parsed.address, "acquired", "monitor", atMs);
           if (parsed.kind === "deleted" && watch.held.has(parsed.address)) this.record(node.name, watch, parsed.address, "released", "monitor", atMs);
         }
