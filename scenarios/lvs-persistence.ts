@@ -73,7 +73,7 @@ export default defineScenario({
     const common = { virtualService: vs, realServer: rs, anchor: "effect" as const };
     return [
       stickyClients({ name: "each-client-keeps-its-server", toMs: stop.invokeMs, minClients: 2 }),
-      realServerRemoved({ name: "lvs1-removes-its-server", director: "lvs1", fault: { faultId: stop.faultId }, expected: expectedRealServerRemoval(timing, "refused", slack), ...common }),
+      realServerRemoved({ name: "lvs1-removes-its-server", director: "lvs1", fault: { faultId: stop.faultId }, check: timing, failure: "refused", slack, ...common }),
       zeroErrors({ name: "no-errors-before-the-stop", toMs: stop.invokeMs }),
       zeroErrors({ name: "no-errors-once-it-is-out", fromMs: settled }),
       (ops) =>

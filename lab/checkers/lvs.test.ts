@@ -1,12 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { NewOp } from "../history/ops.ts";
-import { ipvsTableHolds, outageAfter, realServerAdded, realServerRemoved, stickyClients } from "./lvs.ts";
+import { failedCheckAttempts, failuresCarriedInto, ipvsTableHolds, outageAfter, realServerAdded, realServerRemoved, stickyClients } from "./lvs.ts";
 import { faultPair, history, request } from "./test-history.ts";
 
 const VS = "10.0.0.150:80";
 const WEB1 = "10.0.0.21:80";
 const WEB2 = "10.0.0.22:80";
-const window = { minMs: 2750, maxMs: 9250, formula: "TCP_CHECK" };
+// The seed's TCP_CHECK as keepalived runs it (retry 1): a refused server is removed in [3000, 9000] ms ± 250 ms.
+const CHECK = { kind: "TCP_CHECK", delayLoopMs: 6000, connectTimeoutMs: 2000, retry: 1, delayBeforeRetryMs: 3000 } as const;
 
 function log(atMs: number, node: string, line: string): NewOp {
   return { atMs, process: "observer", f: "log", node, daemon: "keepalived", line };
@@ -15,11 +16,12 @@ function table(atMs: number, node: string, ...servers: string[]): NewOp {
   return { atMs, process: "observer", f: "ipvs", node, services: [{ service: `TCP ${VS}`, scheduler: "rr", flags: "", realServers: servers.map((address) => ({ address, forward: "Route", weight: 1 })) }] };
 }
 const removed = (atMs: number) => log(atMs, "lvs1", `Removing service [10.0.0.21]:tcp:80 from VS [10.0.0.150]:tcp:80`);
+const timedOut = (atMs: number, node = "lvs1") => log(atMs, node, "TCP connection to [10.0.0.21]:tcp:80 timeout.");
 const added = (atMs: number) => log(atMs, "lvs1", `Adding service [10.0.0.21]:tcp:80 to VS [10.0.0.150]:tcp:80`);
 const from = (source: string, atMs: number, backend: string) => ({ ...request(atMs, atMs + 5, "ok", { backend }), source }) as NewOp;
 
 describe("real server removed / added", () => {
-  const opts = { director: "lvs1", realServer: WEB1, virtualService: VS, fault: { faultId: 1 }, expected: window };
+  const opts = { director: "lvs1", realServer: WEB1, virtualService: VS, fault: { faultId: 1 }, check: CHECK, failure: "refused" as const };
 
   it("measures from the fault to keepalived's line, and wants the polled table to agree", () => {
     const ops = history(table(0, "lvs1", WEB1, WEB2), ...faultPair(1000, 1, "stop-nginx", "web1"), removed(6000), table(6300, "lvs1", WEB2));
@@ -61,6 +63,61 @@ describe("real server removed / added", () => {
 
   it("unknown without its fault", () => {
     expect(realServerRemoved(opts)(history(removed(6000))).verdict).toBe("unknown");
+  });
+
+  it("an attempt that had failed just before the fault shortens the window: one more failure takes the server out", () => {
+    // Failed at 500 on the healthy server; the retry is due at 3500, after the fault at 1000: certain.
+    const ops = history(timedOut(500), ...faultPair(1000, 1, "stop-nginx", "web1"), removed(3500), table(3600, "lvs1", WEB2));
+    const r = realServerRemoved(opts)(ops);
+    expect(r).toMatchObject({ verdict: "pass", measured: 2500 });
+    expect(r.expected).toContain("within [0.0, 3250.0] ms");
+    expect(r.expected).toContain("1 attempt(s) had already failed before the fault");
+    expect(r.detail).toContain('"TCP connection to [10.0.0.21]:tcp:80 timeout." at 500');
+    // Without that line the same removal is too early for a checker that starts clean.
+    expect(realServerRemoved(opts)(history(...faultPair(1000, 1, "stop-nginx", "web1"), removed(3500), table(3600, "lvs1", WEB2))).verdict).toBe("fail");
+  });
+
+  it("a failure whose retry may have run before the fault: the window spans both cases", () => {
+    // Failed 2900 ms before the fault: its retry was due 100 ms before the fault, within the 250 ms slack, so it
+    // may have run (and succeeded, unlogged) before the fault, or not.
+    const ops = history(timedOut(-1900), ...faultPair(1000, 1, "stop-nginx", "web1"), removed(1200), table(1300, "lvs1", WEB2));
+    const r = realServerRemoved(opts)(ops);
+    expect(r).toMatchObject({ verdict: "pass", measured: 200 });
+    expect(r.expected).toContain("within [0.0, 9250.0] ms");
+    expect(r.expected).toContain("either");
+    expect(r.detail).toContain("unknown");
+  });
+
+  it("a failure followed by a whole unlogged attempt before the fault was followed by a success: nothing carried", () => {
+    const ops = history(timedOut(-5000), ...faultPair(1000, 1, "stop-nginx", "web1"), removed(3500), table(3600, "lvs1", WEB2));
+    expect(realServerRemoved(opts)(ops).verdict).toBe("fail");
+    expect(failuresCarriedInto(ops.filter(() => true), "lvs1", WEB1, 1000, CHECK, 250)).toEqual({ count: 0, certain: true, lines: [] });
+  });
+
+  it("another director's failures, and other servers' failures, are not this checker's", () => {
+    const ops = history(timedOut(500, "lvs2"), log(600, "lvs1", "TCP connection to [10.0.0.22]:tcp:80 timeout."));
+    expect(failuresCarriedInto(ops, "lvs1", WEB1, 1000, CHECK, 250).count).toBe(0);
+    expect(failuresCarriedInto(ops, "lvs2", WEB1, 1000, CHECK, 250)).toMatchObject({ count: 1, certain: true });
+  });
+
+  it("with retry 0 every failure removes at once: nothing is carried", () => {
+    expect(failuresCarriedInto(history(timedOut(500)), "lvs1", WEB1, 1000, { ...CHECK, retry: 0 }, 250).count).toBe(0);
+  });
+
+  it("reads TCP_CHECK's and HTTP_GET's failed-attempt lines, not the state changes", () => {
+    const lines = [
+      "TCP connection to [10.0.0.21]:tcp:80 timeout.",
+      "TCP connection to [10.0.0.21]:tcp:80 failed.",
+      "Timeout connecting server [10.0.0.21]:tcp:80.",
+      "HTTP status code error to server [10.0.0.21]:tcp:80.",
+      "TCP_CHECK on service [10.0.0.21]:tcp:80 failed after 1 retries.",
+      "Removing service [10.0.0.21]:tcp:80 from VS [10.0.0.150]:tcp:80",
+      "TCP connection to [10.0.0.21]:tcp:80 success.",
+      "Remote Web server [10.0.0.21]:tcp:80 succeed on service.",
+      "TCP connection to [10.0.0.211]:tcp:80 timeout.",
+    ];
+    const ops = history(...lines.map((line, i) => log(i, "lvs1", line)));
+    expect(failedCheckAttempts(ops, "lvs1", WEB1).map((o) => o.line)).toEqual(lines.slice(0, 4));
   });
 });
 

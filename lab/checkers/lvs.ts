@@ -10,9 +10,10 @@
  * show what the kernel then held.
  */
 import type { IpvsOp, LogOp, Op, RequestOp } from "../history/ops.ts";
-import type { ExpectedWindow } from "../protocol/vrrp-timing.ts";
+import { type CheckFailure, type EngineSlack, expectedRealServerRemoval, type HealthCheckTiming } from "../protocol/lvs-timing.ts";
+import { type ExpectedWindow, OBSERVATION_SLACK_MS } from "../protocol/vrrp-timing.ts";
 import { describeWindow } from "./migration.ts";
-import { describeFaultRef, describeResolved, type FaultAnchor, type FaultRef, resolveFault } from "./faults.ts";
+import { describeFaultRef, describeResolved, type FaultAnchor, type FaultRef, type ResolvedFault, resolveFault } from "./faults.ts";
 import { list, ms } from "./format.ts";
 import { isFailed } from "./requests.ts";
 import { requestOps } from "./select.ts";
@@ -39,6 +40,51 @@ export function realServersIn(op: IpvsOp, virtualService: string): string[] {
   return op.services.find((s) => s.service.endsWith(` ${virtualService}`))?.realServers.map((r) => r.address) ?? [];
 }
 
+/**
+ * keepalived's lines for single failed check attempts of a director on one real server, logged
+ * while the server is still up (the lab's directors run with `checker_log_all_failures`):
+ * TCP_CHECK "TCP connection to [10.0.0.21]:tcp:80 timeout." (or "failed."), HTTP_GET
+ * "<what failed> server [10.0.0.21]:tcp:80." (check_tcp.c tcp_check_thread, check_http.c timeout_epilog).
+ */
+export function failedCheckAttempts(ops: readonly Op[], director: string, realServer: string): LogOp[] {
+  const service = serviceText(realServer);
+  const re = new RegExp(`TCP connection to ${service} (?:timeout|failed)\\.|\\bserver ${service}\\.\\s*$`);
+  return ops.filter((o): o is LogOp => o.f === "log" && o.node === director && re.test(o.line));
+}
+
+/** What the director's checker of a real server carried into a fault: failed attempts in a row, not yet followed by a success. */
+export interface CarriedFailures {
+  /** Attempts failed in a row just before the fault (0: none, or a success came after them). */
+  count: number;
+  /** false: the attempt after the last failure may have run before the fault or not (its outcome is unknown). */
+  certain: boolean;
+  lines: LogOp[];
+}
+
+/**
+ * The failed attempts in a row a checker carried into a fault at `atMs`. After a failed attempt the
+ * next one is due delay_before_retry later (check_tcp.c tcp_epilog); a failure of it would be logged
+ * within connect_timeout more, a success is not logged at all. So the last failure before the fault
+ * was followed by a success when the next attempt had time to run and end before the fault, with
+ * nothing logged; it was not when the fault came before the next attempt was due; in between it is
+ * unknown. `slackMs`: how late the director's timers and the log's stamps may be.
+ */
+export function failuresCarriedInto(ops: readonly Op[], director: string, realServer: string, atMs: number, check: HealthCheckTiming, slackMs: number): CarriedFailures {
+  const before = failedCheckAttempts(ops, director, realServer).filter((o) => o.atMs < atMs);
+  const last = before.at(-1);
+  // With retry 0 every failure takes the server out at once: nothing is carried.
+  if (!last || check.retry === 0) return { count: 0, certain: true, lines: [] };
+  const cycle = check.delayBeforeRetryMs + check.connectTimeoutMs + slackMs;
+  const gap = atMs - last.atMs;
+  if (gap > cycle) return { count: 0, certain: true, lines: [] };
+  const streak = [last];
+  for (let i = before.length - 2; i >= 0 && streak.length < check.retry; i--) {
+    if (streak[0]!.atMs - before[i]!.atMs > cycle) break;
+    streak.unshift(before[i]!);
+  }
+  return { count: streak.length, certain: gap < check.delayBeforeRetryMs - slackMs, lines: streak };
+}
+
 export interface TableChangeOptions {
   name?: string;
   director: string;
@@ -57,16 +103,22 @@ export interface TableChangeOptions {
   expected: ExpectedWindow;
 }
 
-function tableChange(options: TableChangeOptions, change: "Adding" | "Removing"): Checker {
+/** The window a table change is judged against, once the fault is known; `note` says why it is not the usual one. */
+type WindowFor = (ops: readonly Op[], fault: ResolvedFault) => { window: ExpectedWindow; note?: string };
+
+function tableChange(options: Omit<TableChangeOptions, "expected">, change: "Adding" | "Removing", usual: ExpectedWindow, windowFor: WindowFor): Checker {
   const anchor = options.anchor ?? "invoke";
   const verb = change === "Removing" ? "removed" : "added back";
   const name = options.name ?? `real-server-${change === "Removing" ? "removed" : "added"}(${options.realServer} on ${options.director}, ${describeFaultRef(options.fault)})`;
-  const expected = options.fromMs === undefined ? describeWindow(options.expected, anchor) : `within [${options.expected.minMs.toFixed(1)}, ${options.expected.maxMs.toFixed(1)}] ms of ${options.fromWhat ?? "the given moment"}: ${options.expected.formula}`;
+  const describe = (w: ExpectedWindow) =>
+    options.fromMs === undefined ? describeWindow(w, anchor) : `within [${w.minMs.toFixed(1)}, ${w.maxMs.toFixed(1)}] ms of ${options.fromWhat ?? "the given moment"}: ${w.formula}`;
   return (ops) =>
     runCheck(
       name,
       () => {
         const f = resolveFault(ops, options.fault, anchor);
+        const { window, note } = windowFor(ops, f);
+        const expected = describe(window);
         const fromMs = options.fromMs ?? f.atMs;
         const from = options.fromMs === undefined ? describeResolved(f, anchor) : `${options.fromWhat ?? "the given moment"} (${ms(fromMs)})`;
         const line = tableChanges(ops, options.director, options.realServer, options.virtualService, change).find((o) => o.atMs >= f.invoke.atMs);
@@ -74,13 +126,13 @@ function tableChange(options: TableChangeOptions, change: "Adding" | "Removing")
         const tables = ipvsOps(ops, options.director).filter((o) => o.atMs >= f.invoke.atMs);
         const agrees = tables.find((o) => realServersIn(o, options.virtualService).includes(options.realServer) === (change === "Adding"));
         if (!line) {
-          return { verdict: "fail", measured: null, expected, unit: "ms", detail: `${options.director}'s keepalived never logged "${change} service" for ${options.realServer} after ${describeResolved(f, anchor)}` };
+          return { verdict: "fail", measured: null, expected, unit: "ms", detail: `${options.director}'s keepalived never logged "${change} service" for ${options.realServer} after ${describeResolved(f, anchor)}${note ? `; ${note}` : ""}` };
         }
         // The earlier of the two: keepalived's line is stamped when it is read from its output (late
         // when the node's CPUs are busy); the table's poll is stamped just before ipvsadm reads it.
         const changedAt = agrees && agrees.atMs < line.atMs ? agrees.atMs : line.atMs;
         const measured = changedAt - fromMs;
-        const inWindow = measured >= options.expected.minMs && measured <= options.expected.maxMs;
+        const inWindow = measured >= window.minMs && measured <= window.maxMs;
         return {
           verdict: inWindow && agrees ? "pass" : "fail",
           measured,
@@ -89,24 +141,52 @@ function tableChange(options: TableChangeOptions, change: "Adding" | "Removing")
           detail:
             `${options.director} ${verb} ${options.realServer}: "${line.line.trim()}" at ${ms(line.atMs)}; ` +
             (agrees ? `its IPVS table showed it ${change === "Adding" ? "back" : "gone"} at ${ms(agrees.atMs)}` : "its IPVS table, as polled, never showed the change") +
-            `; ${ms(measured)} after ${from}`,
+            `; ${ms(measured)} after ${from}${note ? `; ${note}` : ""}`,
         };
       },
-      { expected, unit: "ms" },
+      { expected: describe(usual), unit: "ms" },
     );
+}
+
+export interface RemovalOptions extends Omit<TableChangeOptions, "expected"> {
+  /** The real server's health check as the director runs it. */
+  check: HealthCheckTiming;
+  /** How the real server fails its checks after the fault. */
+  failure: CheckFailure;
+  /** An engine's extra slack (a TCG guest's late timers). */
+  slack?: EngineSlack;
 }
 
 /**
  * measured = ms from the fault's anchor to keepalived's "Removing service" line for the real server
  * on the director. pass iff within the window and the director's polled table then lacks it.
+ *
+ * The window is expectedRealServerRemoval's for the checker's state at the fault: when the director
+ * had logged failed attempts on the (then healthy) server just before it, fewer failures are still
+ * needed and the next attempt is due sooner; the detail quotes them. When it cannot be known whether a
+ * success came between (the next attempt may have run before the fault), the window spans both cases.
  */
-export function realServerRemoved(options: TableChangeOptions): Checker {
-  return tableChange(options, "Removing");
+export function realServerRemoved(options: RemovalOptions): Checker {
+  const { check, failure, slack } = options;
+  const usual = expectedRealServerRemoval(check, failure, slack);
+  return tableChange(options, "Removing", usual, (ops, f) => {
+    const carried = failuresCarriedInto(ops, options.director, options.realServer, f.atMs, check, OBSERVATION_SLACK_MS + (slack?.ms ?? 0));
+    if (carried.count === 0) return { window: usual };
+    const sooner = expectedRealServerRemoval(check, failure, slack, carried.count);
+    const quoted = carried.lines.map((o) => `"${o.line.trim()}" at ${ms(o.atMs)}`).join(", ");
+    if (carried.certain) {
+      return { window: sooner, note: `${options.director}'s checker had failed ${carried.count} attempt(s) in a row before the fault, while the server was up: ${quoted}` };
+    }
+    return {
+      window: { minMs: Math.min(sooner.minMs, usual.minMs), maxMs: Math.max(sooner.maxMs, usual.maxMs), formula: `either ${sooner.formula}, or (a success came between) ${usual.formula}` },
+      note: `${options.director}'s checker had failed an attempt shortly before the fault (${quoted}); whether the next one succeeded before the fault is unknown`,
+    };
+  });
 }
 
-/** As realServerRemoved, for "Adding service" after the server recovered (the table then has it). */
+/** As realServerRemoved, for "Adding service" after the server recovered (the table then has it), judged against `expected`. */
 export function realServerAdded(options: TableChangeOptions): Checker {
-  return tableChange(options, "Adding");
+  return tableChange(options, "Adding", options.expected, () => ({ window: options.expected }));
 }
 
 export interface IpvsTableOptions {

@@ -20,6 +20,18 @@ describe("real server removal (keepalived check_tcp.c / check_http.c)", () => {
     expect(w.maxMs).toBe(6000 + 2 * 3000 + 3 * 2000 + OBSERVATION_SLACK_MS);
   });
 
+  it("attempts that had already failed before the fault: the next within delay_before_retry, fewer still needed", () => {
+    const once = expectedRealServerRemoval(seed, "refused", undefined, 1);
+    expect(once.minMs).toBe(0);
+    expect(once.maxMs).toBe(3000 + OBSERVATION_SLACK_MS);
+    expect(once.formula).toContain("1 attempt(s) had already failed before the fault");
+    expect(once.formula).toContain("1 more failed attempt in a row");
+    const silent = expectedRealServerRemoval({ ...seed, retry: 2 }, "silent", undefined, 1);
+    expect(silent.minMs).toBe(3000 - OBSERVATION_SLACK_MS);
+    expect(silent.maxMs).toBe(3000 + 3000 + 2 * 2000 + OBSERVATION_SLACK_MS);
+    expect(() => expectedRealServerRemoval(seed, "refused", undefined, 2)).toThrow(/failedBefore must be an integer in \[0, retry 1\]/);
+  });
+
   it("an engine's own slack is added and named", () => {
     const w = expectedRealServerRemoval(seed, "refused", { ms: 500, why: "TCG guest slack" });
     expect(w.maxMs).toBe(9000 + OBSERVATION_SLACK_MS + 500);

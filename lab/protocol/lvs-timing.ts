@@ -69,20 +69,33 @@ function totalSlack(extra: EngineSlack | undefined): number {
  * `refused`: every attempt ends at once. `silent` (the host is gone): an attempt lasts up to
  * connect_timeout — or ends at once when the director's kernel already knows the address does not
  * answer ARP (EHOSTUNREACH), so the lower bound is that of a refused server.
+ *
+ * `failedBefore` (k, 0 ≤ k ≤ retry): attempts that had already failed in a row when the fault came —
+ * a checker that timed out on a healthy server, or one already in its retries. Its next attempt is
+ * then due delay_before_retry after the last failure, so within delay_before_retry of the fault (not
+ * delay_loop), and only retry + 1 − k failures in a row are still needed.
  */
-export function expectedRealServerRemoval(t: HealthCheckTiming, failure: CheckFailure, extra?: EngineSlack): ExpectedWindow {
+export function expectedRealServerRemoval(t: HealthCheckTiming, failure: CheckFailure, extra?: EngineSlack, failedBefore = 0): ExpectedWindow {
+  if (!Number.isInteger(failedBefore) || failedBefore < 0 || failedBefore > t.retry) {
+    throw new RangeError(`failedBefore must be an integer in [0, retry ${t.retry}], got ${failedBefore}`);
+  }
   const attempt = failure === "refused" ? 0 : t.connectTimeoutMs;
-  const attempts = t.retry + 1;
-  const retries = t.retry * t.delayBeforeRetryMs;
+  const attempts = t.retry + 1 - failedBefore;
+  const retriesLeft = t.retry - failedBefore;
+  const retries = retriesLeft * t.delayBeforeRetryMs;
   const min = retries;
-  const max = t.delayLoopMs + retries + attempts * attempt;
+  const firstWait = failedBefore === 0 ? t.delayLoopMs : t.delayBeforeRetryMs;
+  const max = firstWait + retries + attempts * attempt;
   const attemptText = failure === "refused" ? "each attempt refused at once" : `each attempt ends within connect_timeout ${fmt(t.connectTimeoutMs)}`;
+  const start =
+    failedBefore === 0
+      ? `the next check within delay_loop ${fmt(t.delayLoopMs)}, then retry ${t.retry} × delay_before_retry ${fmt(t.delayBeforeRetryMs)} `
+      : `${failedBefore} attempt(s) had already failed before the fault: the next within delay_before_retry ${fmt(t.delayBeforeRetryMs)}, ` +
+        `then ${retriesLeft} more × delay_before_retry ${fmt(t.delayBeforeRetryMs)} `;
   return {
     minMs: Math.max(0, min - totalSlack(extra)),
     maxMs: max + totalSlack(extra),
-    formula:
-      `${t.kind}: the next check within delay_loop ${fmt(t.delayLoopMs)}, then retry ${t.retry} × delay_before_retry ${fmt(t.delayBeforeRetryMs)} ` +
-      `(${attempts} failed attempts in a row; ${attemptText}) = [${fmt(min)}, ${fmt(max)}] ${slackText(extra)}`,
+    formula: `${t.kind}: ${start}(${attempts}${failedBefore === 0 ? "" : " more"} failed attempt${attempts === 1 ? "" : "s"} in a row; ${attemptText}) = [${fmt(min)}, ${fmt(max)}] ${slackText(extra)}`,
   };
 }
 

@@ -30,6 +30,9 @@ export function renderKeepalived(t: ResolvedTopology, nodeName: string): Rendere
   lines.push("    script_user root");
   lines.push("    enable_script_security");
   lines.push("    max_auto_priority");
+  if (node.kind === "director" && t.lvs) {
+    lines.push("    checker_log_all_failures    # log every failed check attempt, not only the one that takes a real server out");
+  }
   lines.push("}");
   for (const name of scripts) {
     const spec = t.vrrp.scripts[name]!;
