@@ -316,9 +316,10 @@ export class LabNode {
   /**
    * Every regular file under `path` (a file or a folder) in the node, read through the engine's
    * archive API (`docker cp`), which needs no process in the node: it works on a running, frozen or
-   * powered-off node alike. A path that does not exist gives no files.
+   * powered-off node alike. A path that does not exist gives no files. The timeout is scaled by the
+   * engine's pace like every other wait (a TCG guest's archive of /var/log/lab took over 15 s).
    */
-  async readTree(path: string, timeoutMs = 15_000): Promise<NodeFileCopy[]> {
+  async readTree(path: string, timeoutMs = 15_000 * this.pace.timeScale): Promise<NodeFileCopy[]> {
     const read = async (): Promise<NodeFileCopy[]> => {
       let tar: NodeJS.ReadableStream;
       try {
