@@ -42,7 +42,7 @@ export default defineScenario({
             fault: { faultId: mismatch.faultId },
             anchor: "effect",
             to: "lb2",
-            expected: expectedPreemption({ version: t.version, advertIntMs: t.advertIntMs, backupPriority: t.backupPriority, bootMs: boot }),
+            expected: expectedPreemption({ version: t.version, advertIntMs: t.advertIntMs, backupPriority: t.backupPriority, startedMs: boot }),
           }),
       logQuote({ name: "lb2-complains", node: "lb2", pattern: "passw|authentication", fromMs: mismatch.effectMs }),
       logQuote({ name: "lb1-complains", node: "lb1", pattern: "passw|authentication", fromMs: mismatch.effectMs }),

@@ -49,7 +49,7 @@ export default defineScenario({
       ownerIs({ name: "lb2-holds-both-after-failover", vip: vip2, node: "lb2", at: on.invokeMs }),
       boot === undefined
         ? () => runCheck("VI_1-returns", () => { throw new Inconclusive("lb1's keepalived never logged its start after power-on"); })
-        : preemption({ name: "VI_1-returns", vip: vip1, node: "lb1", recovery: { faultId: on.faultId }, expected: expectedPreemption({ version: t1.version, advertIntMs: t1.advertIntMs, backupPriority: t1.masterPriority, bootMs: boot }), anchor: "effect" }),
+        : preemption({ name: "VI_1-returns", vip: vip1, node: "lb1", recovery: { faultId: on.faultId }, expected: expectedPreemption({ version: t1.version, advertIntMs: t1.advertIntMs, backupPriority: t1.masterPriority, startedMs: boot }), anchor: "effect" }),
       // From the steady state on: at start-up whichever node boots first may hold a VIP until preempted.
       vipMoves({ name: "VI_2-never-moves", vip: vip2, fromMs: steadyMs, max: 0 }),
       ownerIs({ name: "VI_1-owner-at-end", vip: vip1, node: "lb1", at: "end" }),

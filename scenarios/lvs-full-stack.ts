@@ -86,7 +86,7 @@ export default defineScenario({
     const up = recall<FaultResult>("up");
     const failover = withEngineSlack(expectedSilentFailover(t), slack);
     const boot = keepalivedStartAfter(ops, "lvs1", on.effectMs);
-    const back = boot === undefined ? undefined : withEngineSlack(expectedPreemption({ version: t.version, advertIntMs: t.advertIntMs, backupPriority: t.masterPriority, bootMs: boot }), slack);
+    const back = boot === undefined ? undefined : withEngineSlack(expectedPreemption({ version: t.version, advertIntMs: t.advertIntMs, backupPriority: t.masterPriority, startedMs: boot }), slack);
     const removal = expectedRealServerRemoval(checkTiming(lab), "silent", slack);
     let nginxStartMs: number | undefined;
     try {

@@ -41,7 +41,7 @@ export default defineScenario({
             vip,
             node: "lb1",
             recovery: { faultId: on.faultId },
-            expected: expectedPreemption({ version: t.version, advertIntMs: t.advertIntMs, backupPriority: t.masterPriority, bootMs: boot }),
+            expected: expectedPreemption({ version: t.version, advertIntMs: t.advertIntMs, backupPriority: t.masterPriority, startedMs: boot }),
             anchor: "effect",
           }),
       exactlyOneOwner({ name: "one-owner-at-end", vip, window: "end" }),

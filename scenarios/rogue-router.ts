@@ -47,7 +47,7 @@ export default defineScenario({
             anchor: "invoke",
             from: "lb1",
             to: "rogue",
-            expected: expectedPreemption({ version: t.version, advertIntMs: t.advertIntMs, backupPriority: ROGUE_PRIORITY, bootMs: boot }),
+            expected: expectedPreemption({ version: t.version, advertIntMs: t.advertIntMs, backupPriority: ROGUE_PRIORITY, startedMs: boot }),
           }),
       migrationTime({ name: "pair-recovers", vip, fault: { faultId: leave.faultId }, anchor: "effect", from: "rogue", to: "lb1", expected: expectedSilentFailover({ ...t, backupPriority: t.masterPriority }) }),
       ownerIs({ name: "owner-at-end", vip, node: "lb1", at: "end" }),

@@ -78,7 +78,12 @@ export const TOUR_STEPS: TourStep[] = [
     kind: "power-on",
     target: master,
     settlesOn: master,
-    expected: (t, ops, on) => expectedPreemption({ ...t, backupPriority: t.masterPriority, bootMs: keepalivedStartAfter(ops, t.master, on.effectMs) ?? masterDownIntervalMs(t) }),
+    expected: (t, ops, on) => {
+      const started = keepalivedStartAfter(ops, t.master, on.effectMs);
+      return started === undefined
+        ? expectedPreemption({ ...t, backupPriority: t.masterPriority, bootMs: masterDownIntervalMs(t) })
+        : expectedPreemption({ ...t, backupPriority: t.masterPriority, startedMs: started });
+    },
     check: ({ vip, t, fault, expected }) => preemption({ name: "power-on-preempts", vip, node: t.master, recovery: { faultId: fault.faultId }, anchor: "effect", expected }),
   },
   {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { expectedGracefulFailover, expectedRestartOrStopFailover, expectedSilentFailover, expectedTrackScriptFailover, masterDownIntervalMs, OBSERVATION_SLACK_MS, skewTimeMs } from "./vrrp-timing.ts";
+import { expectedGracefulFailover, expectedPreemption, expectedRestartOrStopFailover, expectedSilentFailover, expectedTrackScriptFailover, masterDownIntervalMs, OBSERVATION_SLACK_MS, skewTimeMs } from "./vrrp-timing.ts";
 
 describe("VRRP timers", () => {
   it("v2 (RFC 3768): skew is (256 − priority)/256 s whatever the advert interval", () => {
@@ -31,6 +31,30 @@ describe("VRRP timers", () => {
 
   it("reject a priority that is not a number", () => {
     expect(() => skewTimeMs({ version: 2, advertIntMs: 1000, backupPriority: Number.NaN })).toThrow(RangeError);
+  });
+});
+
+describe("preemption by a recovered node", () => {
+  const v2 = { version: 2, advertIntMs: 1000, backupPriority: 100 } as const;
+
+  it("its keepalived seen entering BACKUP: the takeover comes one Master_Down_Interval later, ± slack both ways", () => {
+    const w = expectedPreemption({ ...v2, startedMs: 2300 });
+    const mdi = masterDownIntervalMs(v2);
+    expect(w.minMs).toBeCloseTo(2300 + mdi - OBSERVATION_SLACK_MS, 6);
+    expect(w.maxMs).toBeCloseTo(2300 + mdi + OBSERVATION_SLACK_MS, 6);
+    expect(w.formula).toContain("keepalived in BACKUP at 2.300 s + Master_Down_Interval 3.609 s");
+  });
+
+  it("preempt_delay only widens the upper end", () => {
+    const w = expectedPreemption({ ...v2, startedMs: 1000, preemptDelayMs: 5000 });
+    expect(w.minMs).toBeCloseTo(1000 + masterDownIntervalMs(v2) - OBSERVATION_SLACK_MS, 6);
+    expect(w.maxMs).toBeCloseTo(1000 + masterDownIntervalMs(v2) + 5000 + OBSERVATION_SLACK_MS, 6);
+  });
+
+  it("with only an upper bound on the start, the window starts at 0", () => {
+    const w = expectedPreemption({ ...v2, bootMs: 4000 });
+    expect(w.minMs).toBe(0);
+    expect(w.maxMs).toBeCloseTo(4000 + masterDownIntervalMs(v2) + OBSERVATION_SLACK_MS, 6);
   });
 });
 

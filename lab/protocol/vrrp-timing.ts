@@ -98,17 +98,34 @@ export function expectedGracefulFailover(input: VrrpTimerInput): ExpectedWindow 
 /**
  * A recovered higher-priority node (preempt on) → VIP back on it. It starts as BACKUP, hears the
  * lower-priority master, ignores it, and takes over when its own Master_Down_Timer expires.
+ *
+ * `startedMs`: when its keepalived entered BACKUP, as measured (ms after the anchor). The timer
+ * starts then, and the lower-priority adverts it discards never reset it, so the takeover comes
+ * Master_Down_Interval later: [startedMs + MDI − slack, startedMs + MDI + preempt_delay + slack].
+ * `bootMs` instead only bounds the start from above (a script's rise, a start not seen): the
+ * window then starts at 0.
  */
-export function expectedPreemption(input: VrrpTimerInput & { preemptDelayMs?: number; bootMs?: number }): ExpectedWindow {
+export function expectedPreemption(input: VrrpTimerInput & { preemptDelayMs?: number; bootMs?: number; startedMs?: number }): ExpectedWindow {
   const mdi = masterDownIntervalMs(input);
   const delay = input.preemptDelayMs ?? 0;
+  const delayText = delay ? ` + preempt_delay ${fmt(delay)}` : "";
+  if (input.startedMs !== undefined) {
+    const at = input.startedMs + mdi;
+    return {
+      minMs: Math.max(0, at - OBSERVATION_SLACK_MS),
+      maxMs: at + delay + OBSERVATION_SLACK_MS,
+      formula:
+        `keepalived in BACKUP at ${fmt(input.startedMs)} + Master_Down_Interval ${fmt(mdi)} of the recovering node (priority ${input.backupPriority})` +
+        `${delayText} = ${fmt(at + delay)} ± ${OBSERVATION_SLACK_MS} ms observation slack`,
+    };
+  }
   const boot = input.bootMs ?? 0;
   return {
     minMs: 0,
     maxMs: boot + mdi + delay + OBSERVATION_SLACK_MS,
     formula:
       `keepalived start (≤ ${fmt(boot)}) + Master_Down_Interval ${fmt(mdi)} of the recovering node (priority ${input.backupPriority})` +
-      `${delay ? ` + preempt_delay ${fmt(delay)}` : ""} + ${OBSERVATION_SLACK_MS} ms observation slack`,
+      `${delayText} + ${OBSERVATION_SLACK_MS} ms observation slack`,
   };
 }
 
