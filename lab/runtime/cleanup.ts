@@ -4,6 +4,8 @@
  */
 import type Dockerode from "dockerode";
 import pRetry, { AbortError } from "p-retry";
+import pTimeout from "p-timeout";
+import { LabError } from "../errors.ts";
 import { LABEL, ownerState } from "./labels.ts";
 
 export interface Removed {
@@ -31,18 +33,34 @@ function labelFilter(selector: Selector): string[] {
   }
 }
 
+/**
+ * How long one container's forced removal may take. A healthy engine needs seconds, a TCG guest's
+ * tens of them; an engine whose kill never returns (seen once in the guest: all five DELETEs of a
+ * lab pending for minutes, the containers still up) must not hang the caller for ever.
+ */
+export const REMOVE_TIMEOUT_MS = 180_000;
+
 /** Remove every container (running, paused or stopped) and then every network the selector matches. */
-export async function removeResources(docker: Dockerode, selector: Selector): Promise<Removed> {
+export async function removeResources(docker: Dockerode, selector: Selector, removeTimeoutMs = REMOVE_TIMEOUT_MS): Promise<Removed> {
   const filters = { label: labelFilter(selector) };
   const containers = await docker.listContainers({ all: true, filters });
   await Promise.all(
     containers.map((c) =>
-      docker
-        .getContainer(c.Id)
-        .remove({ force: true, v: true })
-        .catch((err: { statusCode?: number }) => {
-          if (err.statusCode !== 404 && err.statusCode !== 409) throw err;
-        }),
+      pTimeout(
+        docker
+          .getContainer(c.Id)
+          .remove({ force: true, v: true })
+          .catch((err: { statusCode?: number }) => {
+            if (err.statusCode !== 404 && err.statusCode !== 409) throw err;
+          }),
+        {
+          milliseconds: removeTimeoutMs,
+          message: new LabError(
+            `the engine did not remove container ${(c.Names[0] ?? c.Id).replace(/^\//, "")} within ${removeTimeoutMs / 1000} s: its forced removal hangs in the engine`,
+            { remedy: "Restart the engine (or power off the guest), then run `failover-lab down --all`." },
+          ),
+        },
+      ),
     ),
   );
   const networks = await docker.listNetworks({ filters });
