@@ -5,6 +5,7 @@
 import { ipvsTableHolds, realServerAdded, realServerRemoved, stickyClients, tableChanges } from "../lab/checkers/lvs.ts";
 import { notServedBy, zeroErrors } from "../lab/checkers/requests.ts";
 import { Inconclusive, runCheck } from "../lab/checkers/types.ts";
+import { vipMoves } from "../lab/checkers/vip.ts";
 import type { RequestOp } from "../lab/history/ops.ts";
 import type { FaultResult } from "../lab/nemesis/nemesis.ts";
 import { expectedRealServerRemoval, expectedRealServerReturn } from "../lab/protocol/lvs-timing.ts";
@@ -58,7 +59,7 @@ export default defineScenario({
     await waitForTableChange(lab, "lvs1", node, "Adding", start.invokeMs, expectedRealServerReturn(checkTiming(lab), engineSlack(lab)).maxMs + 10_000);
     await sleep(4000);
   },
-  checks({ recall, lab, ops }) {
+  checks({ recall, lab, ops, vip, steadyMs }) {
     const node = recall<string>("node");
     const other = node === "web1" ? "web2" : "web1";
     const stop = recall<FaultResult>("stop");
@@ -72,6 +73,8 @@ export default defineScenario({
     const first = lab.topology.client!.address;
     const common = { virtualService: vs, realServer: rs, anchor: "effect" as const };
     return [
+      // Templates live in one director's kernel (no sync daemon here): persistence holds only while lvs1 serves.
+      vipMoves({ name: "lvs1-keeps-the-vip", vip, fromMs: steadyMs, max: 0 }),
       stickyClients({ name: "each-client-keeps-its-server", toMs: stop.invokeMs, minClients: 2 }),
       realServerRemoved({ name: "lvs1-removes-its-server", director: "lvs1", fault: { faultId: stop.faultId }, check: timing, failure: "refused", slack, ...common }),
       zeroErrors({ name: "no-errors-before-the-stop", toMs: stop.invokeMs }),
