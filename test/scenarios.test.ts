@@ -1,6 +1,7 @@
 /**
  * Every scenario in scenarios/, against real containers: each one's checks must all pass.
- * The checks table is printed so a CI log shows the measured figures next to the expected ones.
+ * The checks table is printed so a CI log shows the measured figures next to the expected ones, and
+ * for a scenario with a check that did not pass, its timeline (faults, VRRP states, VIP moves, errors).
  *
  * Scenarios that need IPVS (LVS directors) run last, on the engine runtime/engines.ts picks — here,
  * where the kernel has no IP_VS, the qemu guest, booted once for all of them and powered off at the
@@ -9,6 +10,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { topologyNeeds } from "../lab/lab.ts";
 import { formatChecksTable } from "../lab/report/checks-table.ts";
+import { formatTimeline } from "../lab/report/timeline-text.ts";
 import { ConsoleReporter } from "../lab/report/reporter.ts";
 import { closeEngines, engineProvider } from "../lab/runtime/engines.ts";
 import { loadScenario, scenarioNames } from "../lab/scenario/catalog.ts";
@@ -43,6 +45,8 @@ describe("scenarios", () => {
       const t0 = performance.now();
       const { report } = await runScenario(scenario, reporter ? { reporter } : {});
       console.log(formatChecksTable(report));
+      // A failing run's folder is not kept in CI: its timeline in the log is what is left to read.
+      if (report.checks.some((c) => c.verdict !== "pass")) console.log(`timeline of ${name}:\n${formatTimeline(report)}`);
       if (needs.length > 0) console.log(`scenario ${name}: ${((performance.now() - t0) / 1000).toFixed(0)} s`);
       expect(report.checks.length).toBeGreaterThan(0);
       expect(report.checks.filter((c) => c.verdict !== "pass").map((c) => `${c.name}: ${c.verdict} (measured ${c.measured}; expected ${c.expected}; ${c.detail ?? ""})`)).toEqual([]);
