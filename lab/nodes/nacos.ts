@@ -39,7 +39,17 @@ export function parseClusterNodes(body: string): Map<string, string> {
   return new Map(parsed.data.map((m) => [String(m.address), String(m.state)]));
 }
 
-/** What is missing for `node` to be a ready member seeing all of `t`'s members UP, or undefined when nothing is. */
+/**
+ * With embedded storage a config write goes through the raft group nacos_config: it fails with HTTP
+ * 500 ("did not find the Leader node") until the group has a leader and the member's own route
+ * table names it (refreshed every election timeout + up to 5 s), which can be seconds after every
+ * member reports every other UP — a CI run saw 3 of a workload's first publishes fail 2 s after that.
+ * So a member is ready once a config write through it is accepted: each member writes its own
+ * entry in a group of the lab's, which no workload reads.
+ */
+export const CONFIG_WRITE_PROBE = { group: "FAILOVER_LAB", dataIdPrefix: "failover-lab.ready." } as const;
+
+/** What is missing for `node` to be a ready member seeing all of `t`'s members UP (and accepting a config write), or undefined when nothing is. */
 export async function memberNotReady(t: ResolvedTopology, node: LabNode): Promise<string | undefined> {
   const nacos = t.nacos!;
   const health = await node.exec(["curl", "-fsS", "-m", "3", "-o", "/dev/null", "-w", "%{http_code}", `http://127.0.0.1:${nacos.httpPort}/nacos/v1/console/health/readiness`], { check: false, timeoutMs: 10_000 });
@@ -47,6 +57,12 @@ export async function memberNotReady(t: ResolvedTopology, node: LabNode): Promis
   const view = await clusterView(node, nacos.httpPort);
   const missing = nacos.members.filter((m) => view.get(`${m.address}:${nacos.httpPort}`) !== "UP");
   if (missing.length) return `${node.name} sees ${missing.map((m) => `${m.name} ${view.get(`${m.address}:${nacos.httpPort}`) ?? "absent"}`).join(", ")}`;
+  if (nacos.storage === "embedded") {
+    const url = `http://127.0.0.1:${nacos.httpPort}/nacos/v1/cs/configs`;
+    const form = `dataId=${CONFIG_WRITE_PROBE.dataIdPrefix}${node.name}&group=${CONFIG_WRITE_PROBE.group}&content=ready`;
+    const write = await node.exec(["curl", "-sS", "-m", "5", "-X", "POST", "-d", form, url], { check: false, timeoutMs: 15_000 });
+    if (write.stdout.trim() !== "true") return `${node.name} does not accept a config write yet (${(write.stdout.trim() || write.stderr.trim() || `curl exited ${write.exitCode}`).slice(0, 160)})`;
+  }
   return undefined;
 }
 
