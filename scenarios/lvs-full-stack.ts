@@ -17,7 +17,7 @@ import { expectedRealServerRemoval, expectedRealServerReturn, withEngineSlack } 
 import { expectedPreemption, expectedSilentFailover } from "../lab/protocol/vrrp-timing.ts";
 import { defineScenario } from "../lab/scenario/define.ts";
 import { keepalivedStartAfter } from "./lib/boot.ts";
-import { checkTiming, engineSlack, realServer, virtualService, waitForTableChange } from "./lib/lvs.ts";
+import { checkTiming, engineSlack, realServer, virtualService, waitForFirstChecks, waitForTableChange } from "./lib/lvs.ts";
 
 /** The client's timeout: a request into a black hole fails after it. 3 s, as a TCG guest's client now and then needs
  * close to a second for a request on a busy machine (p99 0.9–1.0 s measured); the host's engine needs far less. */
@@ -57,6 +57,9 @@ export default defineScenario({
     const on = await fault("power-on", "lvs1");
     remember("on", on);
     await lab.waitForVip(vip, "lvs1", 60_000);
+    // Test 2 is the document's "one nginx goes down" in lvs1's steady state: its restarted checkers first
+    // end their first attempts (until then one failure removes a server, without the retry).
+    await waitForFirstChecks(lab, "lvs1");
     await sleep(2000);
     // Test 2: the nginx server the client is persistent to now is shut down, then started again.
     const last = lab.history.ops().filter((o): o is RequestOp => o.f === "request" && o.outcome === "ok" && o.lb !== undefined).at(-1);

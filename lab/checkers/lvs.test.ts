@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { NewOp } from "../history/ops.ts";
-import { failedCheckAttempts, failuresCarriedInto, ipvsTableHolds, outageAfter, realServerAdded, realServerRemoved, stickyClients } from "./lvs.ts";
+import { checkerStart, failedCheckAttempts, failuresCarriedInto, firstAttemptPending, ipvsTableHolds, outageAfter, realServerAdded, realServerRemoved, stickyClients } from "./lvs.ts";
+import { parseKeepalivedLine } from "../workload/parse.ts";
 import { faultPair, history, request } from "./test-history.ts";
 
 const VS = "10.0.0.150:80";
@@ -104,6 +105,45 @@ describe("real server removed / added", () => {
     expect(failuresCarriedInto(history(timedOut(500)), "lvs1", WEB1, 1000, { ...CHECK, retry: 0 }, 250).count).toBe(0);
   });
 
+  // keepalived 2.2.7's lines in a director that had just booted again (lvs-full-stack, lvs1 after its power-on).
+  const activated = (atMs: number, node = "lvs1") => log(atMs, node, "Activating healthchecker for service [10.0.0.21]:tcp:80 for VS [10.0.0.150]:tcp:80");
+  const firstSuccess = (atMs: number) => log(atMs, "lvs1", "TCP connection to [10.0.0.21]:tcp:80 success.");
+
+  it("a checker started shortly before the fault, its first attempt not yet ended: that attempt's one failure removes the server", () => {
+    // Started 6300 ms before the fault: the first attempt comes by 1000 + 6000 ms after the start, so by 700 ms after
+    // the fault, and ends within connect_timeout: [0, 2700] ms ± 250 ms. A CI run measured 248 ms.
+    const ops = history(activated(-5300), ...faultPair(1000, 1, "power-off", "web1"), timedOut(1248), log(1249, "lvs1", "TCP_CHECK on service [10.0.0.21]:tcp:80 failed."), removed(1249), table(1400, "lvs1", WEB2));
+    const r = realServerRemoved({ ...opts, failure: "silent" })(ops);
+    expect(r).toMatchObject({ verdict: "pass", measured: 249 });
+    expect(r.expected).toContain("within [0.0, 2950.0] ms");
+    expect(r.expected).toContain("its one failure removes the server");
+    expect(r.detail).toContain("had started its checker 6300.0 ms before the fault");
+    // The same removal from a checker whose first attempt had succeeded needs two failed attempts: too early.
+    const settled = history(activated(-5300), firstSuccess(-2000), ...faultPair(1000, 1, "power-off", "web1"), timedOut(1248), removed(1249), table(1400, "lvs1", WEB2));
+    expect(realServerRemoved({ ...opts, failure: "silent" })(settled).verdict).toBe("fail");
+    // And a first attempt that came too late for its window fails.
+    const late = history(activated(-5300), ...faultPair(1000, 1, "power-off", "web1"), removed(4500), table(4600, "lvs1", WEB2));
+    expect(realServerRemoved({ ...opts, failure: "silent" })(late).verdict).toBe("fail");
+  });
+
+  it("a pending first attempt is the checker's since keepalived's last start, on this director, for this server", () => {
+    const ops = history(activated(0), firstSuccess(3000), activated(10_000), activated(10_000, "lvs2"), log(11_000, "lvs1", "TCP connection to [10.0.0.22]:tcp:80 success."));
+    expect(checkerStart(ops, "lvs1", WEB1, 12_000)?.atMs).toBe(10_000);
+    expect(firstAttemptPending(ops, "lvs1", WEB1, 12_000)?.atMs).toBe(10_000);
+    expect(firstAttemptPending(ops, "lvs1", WEB1, 5000)).toBeUndefined();
+    expect(firstAttemptPending(ops, "lvs1", WEB2, 12_000)).toBeUndefined();
+    for (const line of ["Remote Web server [10.0.0.21]:tcp:80 succeed on service.", "HTTP_CHECK on service [10.0.0.21]:tcp:80 failed.", "Removing service [10.0.0.21]:tcp:80 from VS [10.0.0.150]:tcp:80"]) {
+      expect(firstAttemptPending(history(activated(0), log(2000, "lvs1", line)), "lvs1", WEB1, 3000)).toBeUndefined();
+    }
+    expect(firstAttemptPending(history(log(0, "lvs1", "Deactivating healthchecker for service [10.0.0.21]:tcp:80 for VS [10.0.0.150]:tcp:80")), "lvs1", WEB1, 1000)).toBeUndefined();
+  });
+
+  it("failures before keepalived's restart are not carried into a fault after it", () => {
+    const ops = history(timedOut(-500), activated(0), firstSuccess(2000));
+    expect(failuresCarriedInto(ops, "lvs1", WEB1, 2500, CHECK, 250).count).toBe(0);
+    expect(failuresCarriedInto(history(timedOut(-500)), "lvs1", WEB1, 2500, CHECK, 250).count).toBe(1);
+  });
+
   it("reads TCP_CHECK's and HTTP_GET's failed-attempt lines, not the state changes", () => {
     const lines = [
       "TCP connection to [10.0.0.21]:tcp:80 timeout.",
@@ -118,6 +158,30 @@ describe("real server removed / added", () => {
     ];
     const ops = history(...lines.map((line, i) => log(i, "lvs1", line)));
     expect(failedCheckAttempts(ops, "lvs1", WEB1).map((o) => o.line)).toEqual(lines.slice(0, 4));
+  });
+});
+
+describe("the director's log lines, as the observer keeps them", () => {
+  // keepalived 2.2.7's own lines (lvs-full-stack, lvs1 booted again), then HTTP_GET's failed-attempt lines.
+  const raw = [
+    "1795325610.887984 Sun Nov 22 05:33:30 2026: Activating healthchecker for service [10.0.0.21]:tcp:80 for VS [10.0.0.150]:tcp:80",
+    "1795325619.865884 Sun Nov 22 05:33:39 2026: TCP connection to [10.0.0.21]:tcp:80 timeout.",
+    "1795325619.866706 Sun Nov 22 05:33:39 2026: TCP_CHECK on service [10.0.0.21]:tcp:80 failed.",
+    "1795325619.867090 Sun Nov 22 05:33:39 2026: Removing service [10.0.0.21]:tcp:80 from VS [10.0.0.150]:tcp:80",
+    "1795325630.885890 Sun Nov 22 05:33:50 2026: TCP connection to [10.0.0.21]:tcp:80 success.",
+    "1795325631.000000 Sun Nov 22 05:33:51 2026: TCP connection to [10.0.0.21]:tcp:80 failed.",
+    "1795325632.000000 Sun Nov 22 05:33:52 2026: Timeout connecting server [10.0.0.21]:tcp:80.",
+    "1795325633.000000 Sun Nov 22 05:33:53 2026: HTTP status code error to server [10.0.0.21]:tcp:80.",
+  ];
+
+  it("keeps every line the LVS checks read (a line the observer drops is a failure the checks never see)", () => {
+    const parsed = raw.map((line) => parseKeepalivedLine(line));
+    expect(parsed.map((p) => p?.kind)).toEqual(raw.map(() => "notable"));
+    const ops = history(...parsed.map((p) => log(p!.stampUs / 1000, "lvs1", p!.line)));
+    expect(checkerStart(ops, "lvs1", WEB1, Infinity)?.line).toContain("Activating healthchecker");
+    expect(failedCheckAttempts(ops, "lvs1", WEB1)).toHaveLength(4);
+    expect(firstAttemptPending(ops.slice(0, 1), "lvs1", WEB1, Infinity)).toBeDefined();
+    expect(firstAttemptPending(ops, "lvs1", WEB1, Infinity)).toBeUndefined();
   });
 });
 

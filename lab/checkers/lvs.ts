@@ -10,7 +10,7 @@
  * show what the kernel then held.
  */
 import type { IpvsOp, LogOp, Op, RequestOp } from "../history/ops.ts";
-import { type CheckFailure, type EngineSlack, expectedRealServerRemoval, type HealthCheckTiming } from "../protocol/lvs-timing.ts";
+import { CHECKER_BOOTSTRAP_DELAY_MS, type CheckFailure, type EngineSlack, expectedFirstCheckRemoval, expectedRealServerRemoval, type HealthCheckTiming } from "../protocol/lvs-timing.ts";
 import { type ExpectedWindow, OBSERVATION_SLACK_MS } from "../protocol/vrrp-timing.ts";
 import { describeWindow } from "./migration.ts";
 import { describeFaultRef, describeResolved, type FaultAnchor, type FaultRef, type ResolvedFault, resolveFault } from "./faults.ts";
@@ -52,6 +52,35 @@ export function failedCheckAttempts(ops: readonly Op[], director: string, realSe
   return ops.filter((o): o is LogOp => o.f === "log" && o.node === director && re.test(o.line));
 }
 
+/**
+ * The director's keepalived starting its checker of a real server: "Activating healthchecker for
+ * service [10.0.0.21]:tcp:80 for VS [10.0.0.150]:tcp:80" (check_api.c register_checkers_thread), the
+ * last one before `atMs` (keepalived's last start). A checker starts afresh then: no failures
+ * carried, its first attempt still to come.
+ */
+export function checkerStart(ops: readonly Op[], director: string, realServer: string, atMs: number): LogOp | undefined {
+  const re = new RegExp(`Activating healthchecker for service ${serviceText(realServer)} for VS`);
+  return ops.filter((o): o is LogOp => o.f === "log" && o.node === director && o.atMs < atMs && re.test(o.line)).at(-1);
+}
+
+/**
+ * The checker's start, when its first attempt had logged no outcome before `atMs`. keepalived logs
+ * the first attempt's outcome whatever it is: a success ("TCP connection to … success.", "Remote Web
+ * server … succeed on service.") as the checker's first state, a failure as the server's removal
+ * ("TCP_CHECK on service … failed.", "Removing service …"), with checker_log_all_failures also the
+ * attempt's own line.
+ */
+export function firstAttemptPending(ops: readonly Op[], director: string, realServer: string, atMs: number): LogOp | undefined {
+  const start = checkerStart(ops, director, realServer, atMs);
+  if (!start) return undefined;
+  const service = serviceText(realServer);
+  const outcome = new RegExp(
+    `TCP connection to ${service} (?:success|timeout|failed)\\.|Remote Web server ${service} succeed on service\\.|(?:TCP|HTTP)_CHECK on service ${service} failed|\\bserver ${service}\\.\\s*$|Removing service ${service} from VS`,
+  );
+  const ended = ops.some((o) => o.f === "log" && o.node === director && o.atMs >= start.atMs && o.atMs < atMs && outcome.test(o.line));
+  return ended ? undefined : start;
+}
+
 /** What the director's checker of a real server carried into a fault: failed attempts in a row, not yet followed by a success. */
 export interface CarriedFailures {
   /** Attempts failed in a row just before the fault (0: none, or a success came after them). */
@@ -70,7 +99,9 @@ export interface CarriedFailures {
  * unknown. `slackMs`: how late the director's timers and the log's stamps may be.
  */
 export function failuresCarriedInto(ops: readonly Op[], director: string, realServer: string, atMs: number, check: HealthCheckTiming, slackMs: number): CarriedFailures {
-  const before = failedCheckAttempts(ops, director, realServer).filter((o) => o.atMs < atMs);
+  // keepalived's (re)start begins every checker afresh: failures before it are not carried.
+  const startMs = checkerStart(ops, director, realServer, atMs)?.atMs ?? -Infinity;
+  const before = failedCheckAttempts(ops, director, realServer).filter((o) => o.atMs >= startMs && o.atMs < atMs);
   const last = before.at(-1);
   // With retry 0 every failure takes the server out at once: nothing is carried.
   if (!last || check.retry === 0) return { count: 0, certain: true, lines: [] };
@@ -165,12 +196,28 @@ export interface RemovalOptions extends Omit<TableChangeOptions, "expected"> {
  * had logged failed attempts on the (then healthy) server just before it, fewer failures are still
  * needed and the next attempt is due sooner; the detail quotes them. When it cannot be known whether a
  * success came between (the next attempt may have run before the fault), the window spans both cases.
+ * When the director's keepalived had (re)started the checker shortly before the fault and its first
+ * attempt had not ended, that attempt's single failure removes the server: expectedFirstCheckRemoval.
  */
 export function realServerRemoved(options: RemovalOptions): Checker {
   const { check, failure, slack } = options;
   const usual = expectedRealServerRemoval(check, failure, slack);
+  const slackMs = OBSERVATION_SLACK_MS + (slack?.ms ?? 0);
   return tableChange(options, "Removing", usual, (ops, f) => {
-    const carried = failuresCarriedInto(ops, options.director, options.realServer, f.atMs, check, OBSERVATION_SLACK_MS + (slack?.ms ?? 0));
+    const start = firstAttemptPending(ops, options.director, options.realServer, f.atMs);
+    if (start) {
+      const sinceStartMs = f.atMs - start.atMs;
+      const quoted = `"${start.line.trim()}" at ${ms(start.atMs)}`;
+      // The first attempt comes within BOOTSTRAP_DELAY + delay_loop of the start and lasts one attempt at most.
+      if (sinceStartMs <= CHECKER_BOOTSTRAP_DELAY_MS + check.delayLoopMs + check.connectTimeoutMs + slackMs) {
+        return {
+          window: expectedFirstCheckRemoval(check, failure, sinceStartMs, slack),
+          note: `${options.director}'s keepalived had started its checker ${ms(sinceStartMs)} before the fault (${quoted}) and logged no outcome of its first attempt before it`,
+        };
+      }
+      return { window: usual, note: `${options.director}'s log has no outcome of the first attempt of the checker started at ${ms(start.atMs)}, though it was due long before the fault` };
+    }
+    const carried = failuresCarriedInto(ops, options.director, options.realServer, f.atMs, check, slackMs);
     if (carried.count === 0) return { window: usual };
     const sooner = expectedRealServerRemoval(check, failure, slack, carried.count);
     const quoted = carried.lines.map((o) => `"${o.line.trim()}" at ${ms(o.atMs)}`).join(", ");

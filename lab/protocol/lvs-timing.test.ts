@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CHECK_DEFAULTS, expectedRealServerRemoval, expectedRealServerReturn, persistenceHolds, withEngineSlack } from "./lvs-timing.ts";
+import { CHECK_DEFAULTS, expectedFirstCheckRemoval, expectedRealServerRemoval, expectedRealServerReturn, persistenceHolds, withEngineSlack } from "./lvs-timing.ts";
 import { OBSERVATION_SLACK_MS } from "./vrrp-timing.ts";
 
 // The seed's TCP_CHECK (delay_loop 6, connect_timeout 2, delay_before_retry 3) with the retry it
@@ -30,6 +30,18 @@ describe("real server removal (keepalived check_tcp.c / check_http.c)", () => {
     expect(silent.minMs).toBe(3000 - OBSERVATION_SLACK_MS);
     expect(silent.maxMs).toBe(3000 + 3000 + 2 * 2000 + OBSERVATION_SLACK_MS);
     expect(() => expectedRealServerRemoval(seed, "refused", undefined, 2)).toThrow(/failedBefore must be an integer in \[0, retry 1\]/);
+  });
+
+  it("a checker's first attempt after keepalived's start: 1 s + a warmup below delay_loop after the start, one failure is enough", () => {
+    // Started 500 ms before the fault: the attempt comes in [500, 6500] ms after it, a silent one ends 2 s later at most.
+    const soon = expectedFirstCheckRemoval(seed, "silent", 500);
+    expect(soon.minMs).toBe(500 - OBSERVATION_SLACK_MS);
+    expect(soon.maxMs).toBe(6500 + 2000 + OBSERVATION_SLACK_MS);
+    expect(soon.formula).toContain("its one failure removes the server");
+    // Started 6300 ms before: an attempt may be under way at the fault, so from 0.
+    expect(expectedFirstCheckRemoval(seed, "silent", 6300)).toMatchObject({ minMs: 0, maxMs: 700 + 2000 + OBSERVATION_SLACK_MS });
+    expect(expectedFirstCheckRemoval(seed, "refused", 6300).maxMs).toBe(700 + OBSERVATION_SLACK_MS);
+    expect(() => expectedFirstCheckRemoval(seed, "silent", -1)).toThrow(/sinceStartMs/);
   });
 
   it("an engine's own slack is added and named", () => {

@@ -16,6 +16,12 @@
  *     the larger of the two); TCP_CHECK's first success marks it UP and adds the server back
  *     ("Adding service … to VS …"), HTTP_GET's first success only clears its failed URL and the
  *     success of the check after it, delay_loop later, adds the server back;
+ *   - a checker that has just started (keepalived's start, "Activating healthchecker for service …")
+ *     runs its first attempt BOOTSTRAP_DELAY 1 s + a random warmup in [0, warmup) later (warmup
+ *     defaults to delay_loop; check_api.c register_checkers_thread), and for that attempt one failure
+ *     is enough: keepalived starts every checker with its retries used up (check_data.c: "For non
+ *     alpha mode, one failure is enough initially", retry_it = retry). It logs the first attempt's
+ *     outcome either way ("TCP connection to … success." / "TCP_CHECK on service … failed.");
  *   - defaults: retry 1; delay_before_retry 1 s (TCP_CHECK) or 3 s (HTTP_GET); connect_timeout 5 s.
  *     `nb_get_retry` is the deprecated HTTP_GET/SSL_GET spelling of `retry`: inside TCP_CHECK
  *     keepalived does not know it at all ("Unknown keyword 'nb_get_retry'") and keeps retry 1.
@@ -96,6 +102,35 @@ export function expectedRealServerRemoval(t: HealthCheckTiming, failure: CheckFa
     minMs: Math.max(0, min - totalSlack(extra)),
     maxMs: max + totalSlack(extra),
     formula: `${t.kind}: ${start}(${attempts}${failedBefore === 0 ? "" : " more"} failed attempt${attempts === 1 ? "" : "s"} in a row; ${attemptText}) = [${fmt(min)}, ${fmt(max)}] ${slackText(extra)}`,
+  };
+}
+
+/** keepalived's pause between a checker's start and its first attempt, before the random warmup (lib/scheduler.h BOOTSTRAP_DELAY = TIMER_HZ). */
+export const CHECKER_BOOTSTRAP_DELAY_MS = 1000;
+
+/**
+ * Fault → removal when the director's checker of the server had started `sinceStartMs` before the
+ * fault (keepalived's "Activating healthchecker" line) and its first attempt had not ended by then.
+ * That attempt comes BOOTSTRAP_DELAY 1 s + a random warmup below delay_loop after the start, and its
+ * one failure takes the server out (no retries: keepalived starts a checker with them used up). An
+ * attempt already under way at the fault fails with it, so the removal may follow the fault at once;
+ * the latest is the last moment the attempt can come, plus one attempt.
+ */
+export function expectedFirstCheckRemoval(t: HealthCheckTiming, failure: CheckFailure, sinceStartMs: number, extra?: EngineSlack): ExpectedWindow {
+  if (!Number.isFinite(sinceStartMs) || sinceStartMs < 0) throw new RangeError(`sinceStartMs must be a finite number ≥ 0, got ${sinceStartMs}`);
+  const attempt = failure === "refused" ? 0 : t.connectTimeoutMs;
+  const earliest = CHECKER_BOOTSTRAP_DELAY_MS - sinceStartMs;
+  const latest = CHECKER_BOOTSTRAP_DELAY_MS + t.delayLoopMs - sinceStartMs;
+  const min = Math.max(0, earliest);
+  const max = Math.max(0, latest + attempt);
+  const attemptText = failure === "refused" ? "refused at once" : `ending within connect_timeout ${fmt(t.connectTimeoutMs)}`;
+  return {
+    minMs: Math.max(0, min - totalSlack(extra)),
+    maxMs: max + totalSlack(extra),
+    formula:
+      `${t.kind}: the checker started ${fmt(sinceStartMs)} before the fault and its first attempt had not ended; that attempt comes ` +
+      `BOOTSTRAP_DELAY ${fmt(CHECKER_BOOTSTRAP_DELAY_MS)} + a random warmup below delay_loop ${fmt(t.delayLoopMs)} after the start (or was under way at the fault), ` +
+      `${attemptText}, and its one failure removes the server (keepalived starts a checker with its retries used up) = [${fmt(min)}, ${fmt(max)}] ${slackText(extra)}`,
   };
 }
 

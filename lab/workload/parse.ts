@@ -56,8 +56,12 @@ const NOTABLE = [
   // LVS: keepalived's checkers and what it does to the IPVS table (check_tcp.c, check_http.c, ipwrapper.c).
   /(Adding|Removing) service \[/,
   /(TCP_CHECK|HTTP_CHECK|SSL_CHECK) on service .* failed/,
-  /TCP connection to .* success/,
+  /TCP connection to .* (success|timeout|failed)\./,
   /Remote Web server .* succeed/,
+  // A checker's start (keepalived's start or reload) and, with checker_log_all_failures, every failed
+  // attempt: HTTP_GET's "<what failed> server [10.0.0.21]:tcp:80." (check_http.c timeout_epilog).
+  /(Activating|Deactivating) healthchecker for service/,
+  / server \[[^\]]+\]:(tcp:|udp:)?\d+\.\s*$/,
   /IPVS: /,
 ];
 

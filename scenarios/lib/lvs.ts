@@ -1,9 +1,9 @@
 /** Facts and waits the LVS scenarios share: the virtual service, its real servers, the checker's timing, the engine's slack. */
-import { tableChanges } from "../../lab/checkers/lvs.ts";
+import { checkerStart, firstAttemptPending, tableChanges } from "../../lab/checkers/lvs.ts";
 import type { Lab } from "../../lab/lab.ts";
 import type { FaultResult } from "../../lab/nemesis/nemesis.ts";
 import { LabError } from "../../lab/errors.ts";
-import type { EngineSlack, HealthCheckTiming } from "../../lab/protocol/lvs-timing.ts";
+import { CHECKER_BOOTSTRAP_DELAY_MS, type EngineSlack, type HealthCheckTiming } from "../../lab/protocol/lvs-timing.ts";
 import { paceOf } from "../../lab/runtime/pace.ts";
 import type { ResolvedLvs } from "../../lab/topology/resolve.ts";
 
@@ -42,6 +42,27 @@ export function waitForTableChange(lab: Lab, director: string, node: string, cha
   const rs = realServer(lab, node);
   const vs = virtualService(lab);
   return lab.waitFor(`${director} ${change === "Adding" ? "adding" : "removing"} ${node} (${rs}) ${change === "Adding" ? "to" : "from"} ${vs}`, () => tableChanges(lab.history.ops(), director, rs, vs, change).some((o) => o.atMs >= afterMs), timeoutMs);
+}
+
+/**
+ * Wait until `director`'s keepalived has started a checker for every real server and each has ended
+ * its first attempt (keepalived logs its outcome). Until then a checker is not in its steady state:
+ * one failure of that first attempt removes the server (expectedFirstCheckRemoval), so a fault meant
+ * to measure the usual removal waits for this. The first attempt comes within BOOTSTRAP_DELAY +
+ * delay_loop of the start and lasts connect_timeout at most.
+ */
+export function waitForFirstChecks(lab: Lab, director: string): Promise<number> {
+  const t = checkTiming(lab);
+  const servers = lvsOf(lab).realServers.map((r) => `${r.address}:${r.port}`);
+  const timeoutMs = CHECKER_BOOTSTRAP_DELAY_MS + t.delayLoopMs + t.connectTimeoutMs + 10_000;
+  return lab.waitFor(
+    `${director}'s health checkers to end their first attempts (${servers.join(", ")})`,
+    () => {
+      const ops = lab.history.ops();
+      return servers.every((rs) => checkerStart(ops, director, rs, Infinity) !== undefined && firstAttemptPending(ops, director, rs, Infinity) === undefined);
+    },
+    timeoutMs,
+  );
 }
 
 /**
