@@ -46,9 +46,12 @@ export function realServersIn(op: IpvsOp, virtualService: string): string[] {
  * TCP_CHECK "TCP connection to [10.0.0.21]:tcp:80 timeout." (or "failed."), HTTP_GET
  * "<what failed> server [10.0.0.21]:tcp:80." (check_tcp.c tcp_check_thread, check_http.c timeout_epilog).
  */
+function failedAttemptPattern(service: string): string {
+  return `TCP connection to ${service} (?:timeout|failed)\\.|\\bserver ${service}\\.\\s*$`;
+}
+
 export function failedCheckAttempts(ops: readonly Op[], director: string, realServer: string): LogOp[] {
-  const service = serviceText(realServer);
-  const re = new RegExp(`TCP connection to ${service} (?:timeout|failed)\\.|\\bserver ${service}\\.\\s*$`);
+  const re = new RegExp(failedAttemptPattern(serviceText(realServer)));
   return ops.filter((o): o is LogOp => o.f === "log" && o.node === director && re.test(o.line));
 }
 
@@ -75,7 +78,7 @@ export function firstAttemptPending(ops: readonly Op[], director: string, realSe
   if (!start) return undefined;
   const service = serviceText(realServer);
   const outcome = new RegExp(
-    `TCP connection to ${service} (?:success|timeout|failed)\\.|Remote Web server ${service} succeed on service\\.|(?:TCP|HTTP)_CHECK on service ${service} failed|\\bserver ${service}\\.\\s*$|Removing service ${service} from VS`,
+    `${failedAttemptPattern(service)}|TCP connection to ${service} success\\.|Remote Web server ${service} succeed on service\\.|(?:TCP|HTTP)_CHECK on service ${service} failed|Removing service ${service} from VS`,
   );
   const ended = ops.some((o) => o.f === "log" && o.node === director && o.atMs >= start.atMs && o.atMs < atMs && outcome.test(o.line));
   return ended ? undefined : start;
