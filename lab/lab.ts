@@ -321,6 +321,11 @@ export class Lab implements AsyncDisposable {
     this.intruders.delete(name);
   }
 
+  /** Let the observers take in what their streams from busy nodes have not delivered yet (a run's end, before its checks). */
+  async catchUpObservers(): Promise<void> {
+    await Promise.all([this.vrrp.catchUp(), this.vips.catchUp()]);
+  }
+
   /** A scenario's own marker in the history. */
   note(label: string): void {
     this.history.append({ process: "scenario", f: "note", label, atMs: this.clock.nowMs() });

@@ -68,3 +68,33 @@ describe("VIP observer: snapshot and monitor of a node's addresses", () => {
     expect(ops).toEqual([]);
   });
 });
+
+describe("VIP observer: catching up at a run's end", () => {
+  it("takes in the changes its stream has not delivered yet from the node's copy, once each", async () => {
+    const delivered = ["10.000000 SNAPSHOT 2: eth0    inet 10.0.0.52/24 scope global eth0", "10.000000 SNAPSHOT-END"];
+    // A busy node's stream is behind: lvs2 took the VIP and gave it back, and only the file says so yet.
+    const file = [...delivered, `20.000000 2: eth0    inet ${VIP}/24 scope global secondary eth0`, `21.000000 Deleted 2: eth0    inet ${VIP}/24 scope global secondary eth0`, ""].join("\n");
+    async function* print() {
+      for (const line of delivered) yield line;
+    }
+    const node = {
+      name: "lvs2",
+      pace: { timeScale: 1 },
+      stream: async () => ({ lines: print(), close: () => undefined }),
+      exec: async (cmd: string[]) => ({ exitCode: cmd.join(" ") === "cat /var/log/lab/addresses.log" ? 0 : 1, stdout: file, stderr: "" }),
+    } as unknown as LabNode;
+    const history = new History(new ManualClock());
+    const observer = new VipObserver(history, [VIP]);
+    await observer.attach(node);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(history.ops().filter((o) => o.f === "vip")).toEqual([]);
+    await observer.catchUp();
+    await observer.catchUp();
+    const ops = history.ops().filter((o): o is VipOp => o.f === "vip");
+    expect(ops.map((o) => [o.node, o.event, o.source, o.atMs])).toEqual([
+      ["lvs2", "acquired", "monitor", 20_000],
+      ["lvs2", "released", "monitor", 21_000],
+    ]);
+    expect(observer.owners(VIP)).toEqual([]);
+  });
+});

@@ -8,12 +8,21 @@ import type { Clock } from "../history/clock.ts";
 import type { History } from "../history/history.ts";
 import type { LabNode, LineStream } from "../runtime/node-container.ts";
 import { WaitTimeoutError } from "../errors.ts";
-import { parseAddressLine } from "./parse.ts";
+import { type AddressLine, parseAddressLine } from "./parse.ts";
+
+type AddressEvent = Extract<AddressLine, { kind: "added" | "deleted" }>;
+
+/** Where lab-watch-addresses keeps a copy of what it prints (for catchUp). */
+export const ADDRESSES_LOG = "/var/log/lab/addresses.log";
 
 interface NodeWatch {
   held: Set<string>;
   stream: LineStream | undefined;
   generation: number;
+  /** The node being watched (for catchUp). */
+  node: LabNode | undefined;
+  /** Stamp of the last monitor event taken in. */
+  lastEventUs: number;
 }
 
 export class VipObserver {
@@ -35,6 +44,7 @@ export class VipObserver {
     const generation = ++watch.generation;
     const stream = await node.stream(["lab-watch-addresses"]);
     watch.stream = stream;
+    watch.node = node;
     let snapshot: Set<string> | undefined = new Set();
     // VIPs the monitor reported while the snapshot was being taken. The snapshot's lines are stamped
     // by their own lab-stamp, which in a slow node can print them after a change the monitor has
@@ -58,10 +68,9 @@ export class VipObserver {
           for (const vip of [...watch.held]) if (!present.has(vip) && !changedDuringSnapshot.has(vip)) this.record(node.name, watch, vip, "released", "snapshot", atMs);
           snapshot = undefined;
           resolveReady();
-        } else if (this.vips.has(parsed.address) && parsed.dev === "eth0") {
-          if (snapshot !== undefined) changedDuringSnapshot.add(parsed.address);
-          if (parsed.kind === "added" && !watch.held.has(parsed.address)) this.record(node.name, watch, parsed.address, "acquired", "monitor", atMs);
-          if (parsed.kind === "deleted" && watch.held.has(parsed.address)) this.record(node.name, watch, parsed.address, "released", "monitor", atMs);
+        } else {
+          if (snapshot !== undefined && this.vips.has(parsed.address) && parsed.dev === "eth0") changedDuringSnapshot.add(parsed.address);
+          this.monitorEvent(node.name, watch, parsed, atMs);
         }
       }
     })().catch(() => undefined);
@@ -72,6 +81,27 @@ export class VipObserver {
         timer = setTimeout(() => reject(new WaitTimeoutError(`the address snapshot of node ${node.name}`, timeoutMs)), timeoutMs);
       }),
     ]).finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * Read every watched node's copy of its address stream to the end and take in the changes the live
+   * stream has not delivered yet (a busy node's stream runs seconds behind; a run's checks must not
+   * miss a VIP that moved in its last seconds). Changes already taken in are skipped by stamp.
+   */
+  async catchUp(timeoutMs = 20_000): Promise<void> {
+    await Promise.all(
+      [...this.nodes].map(async ([name, watch]) => {
+        const node = watch.node;
+        if (!node || !watch.stream) return;
+        const generation = watch.generation;
+        const r = await node.exec(["cat", ADDRESSES_LOG], { check: false, timeoutMs }).catch(() => undefined);
+        if (!r || r.exitCode !== 0 || watch.generation !== generation) return;
+        for (const line of r.stdout.split("\n")) {
+          const parsed = parseAddressLine(line);
+          if (parsed && (parsed.kind === "added" || parsed.kind === "deleted")) this.monitorEvent(name, watch, parsed, this.clock.fromEpochMicros(parsed.stampUs));
+        }
+      }),
+    );
   }
 
   /** The node lost power at `atMs`: its VIPs went with its interface. Stops watching it. */
@@ -99,10 +129,18 @@ export class VipObserver {
   private watchOf(name: string): NodeWatch {
     let w = this.nodes.get(name);
     if (!w) {
-      w = { held: new Set(), stream: undefined, generation: 0 };
+      w = { held: new Set(), stream: undefined, generation: 0, node: undefined, lastEventUs: 0 };
       this.nodes.set(name, w);
     }
     return w;
+  }
+
+  private monitorEvent(nodeName: string, watch: NodeWatch, parsed: AddressEvent, atMs: number): void {
+    if (parsed.stampUs <= watch.lastEventUs) return;
+    watch.lastEventUs = parsed.stampUs;
+    if (!this.vips.has(parsed.address) || parsed.dev !== "eth0") return;
+    if (parsed.kind === "added" && !watch.held.has(parsed.address)) this.record(nodeName, watch, parsed.address, "acquired", "monitor", atMs);
+    if (parsed.kind === "deleted" && watch.held.has(parsed.address)) this.record(nodeName, watch, parsed.address, "released", "monitor", atMs);
   }
 
   private record(node: string, watch: NodeWatch, vip: string, event: "acquired" | "released", source: "monitor" | "snapshot" | "node-down", atMs: number): void {

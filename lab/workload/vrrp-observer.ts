@@ -11,6 +11,8 @@ export const KEEPALIVED_LOG = "/var/log/lab/keepalived.log";
 
 interface NodeLog {
   stream: LineStream | undefined;
+  /** The node being read (for catchUp). */
+  node: LabNode | undefined;
   lastStampUs: number;
   states: Map<string, VrrpState>;
   generation: number;
@@ -33,21 +35,45 @@ export class VrrpObserver {
     const generation = ++log.generation;
     const stream = await node.stream(["tail", "-n", "+1", "-F", KEEPALIVED_LOG]);
     log.stream = stream;
+    log.node = node;
     void (async () => {
       for await (const line of stream.lines) {
         if (log.generation !== generation) return;
-        const parsed = parseKeepalivedLine(line);
-        if (!parsed || parsed.stampUs <= log.lastStampUs) continue;
-        log.lastStampUs = parsed.stampUs;
-        const atMs = this.history.clock.fromEpochMicros(parsed.stampUs);
-        if (parsed.kind === "state") this.transition(node.name, log, parsed.instance, parsed.state, parsed.line, atMs);
-        else if (parsed.kind === "stopped") {
-          for (const instance of this.instancesOf(node.name)) this.transition(node.name, log, instance, "STOP", parsed.line, atMs);
-        } else if (parsed.kind === "notable") {
-          this.history.append({ process: "observer", f: "log", node: node.name, daemon: "keepalived", line: parsed.line, atMs });
-        }
+        this.consume(node.name, log, line);
       }
     })().catch(() => undefined);
+  }
+
+  /**
+   * Read every watched node's log file to its end and take in what the live stream has not delivered
+   * yet. A stream from a busy node (a TCG guest's) runs seconds behind: without this, a transition
+   * in the last seconds of a run would be missing from the history its checks read. Lines already
+   * taken in are skipped by stamp, so the stream and this can overlap.
+   */
+  async catchUp(timeoutMs = 20_000): Promise<void> {
+    await Promise.all(
+      [...this.nodes].map(async ([name, log]) => {
+        const node = log.node;
+        if (!node || !log.stream) return;
+        const generation = log.generation;
+        const r = await node.exec(["cat", KEEPALIVED_LOG], { check: false, timeoutMs }).catch(() => undefined);
+        if (!r || r.exitCode !== 0 || log.generation !== generation) return;
+        for (const line of r.stdout.split("\n")) this.consume(name, log, line);
+      }),
+    );
+  }
+
+  private consume(nodeName: string, log: NodeLog, line: string): void {
+    const parsed = parseKeepalivedLine(line);
+    if (!parsed || parsed.stampUs <= log.lastStampUs) return;
+    log.lastStampUs = parsed.stampUs;
+    const atMs = this.history.clock.fromEpochMicros(parsed.stampUs);
+    if (parsed.kind === "state") this.transition(nodeName, log, parsed.instance, parsed.state, parsed.line, atMs);
+    else if (parsed.kind === "stopped") {
+      for (const instance of this.instancesOf(nodeName)) this.transition(nodeName, log, instance, "STOP", parsed.line, atMs);
+    } else if (parsed.kind === "notable") {
+      this.history.append({ process: "observer", f: "log", node: nodeName, daemon: "keepalived", line: parsed.line, atMs });
+    }
   }
 
   /**
@@ -73,7 +99,7 @@ export class VrrpObserver {
   private logOf(name: string): NodeLog {
     let l = this.nodes.get(name);
     if (!l) {
-      l = { stream: undefined, lastStampUs: 0, states: new Map(), generation: 0 };
+      l = { stream: undefined, node: undefined, lastStampUs: 0, states: new Map(), generation: 0 };
       this.nodes.set(name, l);
     }
     return l;
