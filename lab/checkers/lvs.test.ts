@@ -203,6 +203,13 @@ describe("sticky clients", () => {
     expect(stickyClients({})(bad)).toMatchObject({ verdict: "fail", measured: 1 });
   });
 
+  it("says when a client that switched began on each backend", () => {
+    const back = history(from("a", 0, "web1"), from("a", 200, "web2"), from("a", 400, "web2"), from("a", 600, "web1"), from("b", 100, "web2"), from("b", 300, "web2"));
+    const detail = stickyClients({})(back).detail ?? "";
+    expect(detail).toContain("a → web1 from 0.0 ms, web2 from 200.0 ms, web1 from 600.0 ms (4)");
+    expect(detail).toContain("b → web2 (2)");
+  });
+
   it("unknown with too few clients to judge", () => {
     expect(stickyClients({ minClients: 2 })(history(from("a", 0, "web1"), from("a", 5, "web1"))).verdict).toBe("unknown");
   });

@@ -280,6 +280,14 @@ export function ipvsTableHolds(options: IpvsTableOptions): Checker {
     );
 }
 
+/** A client's backends in order, each with when it began serving it: "web2 from 1.2 s, web1 from 9.8 s" (one backend: its name). */
+function backendRuns(rs: readonly RequestOp[]): string {
+  const runs: { backend: string; fromMs: number }[] = [];
+  for (const r of rs) if (runs.at(-1)?.backend !== r.backend) runs.push({ backend: r.backend!, fromMs: r.atMs });
+  if (runs.length === 1) return runs[0]!.backend;
+  return runs.map((x) => `${x.backend} from ${ms(x.fromMs)}`).join(", ");
+}
+
 export interface StickyClientsOptions {
   name?: string;
   stream?: string;
@@ -313,7 +321,7 @@ export function stickyClients(options: StickyClientsOptions): Checker {
         if (judged.length < (options.minClients ?? 1)) {
           throw new Inconclusive(`only ${judged.length} client address(es) had two or more successful requests in the window; ${options.minClients ?? 1} needed`);
         }
-        const summary = judged.map(([src, rs]) => `${src} → ${[...new Set(rs.map((r) => r.backend))].join("+")} (${rs.length})`);
+        const summary = judged.map(([src, rs]) => `${src} → ${backendRuns(rs)} (${rs.length})`);
         const switched = judged.filter(([, rs]) => new Set(rs.map((r) => r.backend)).size > 1);
         return { verdict: switched.length === 0 ? "pass" : "fail", measured: switched.length, unit: "count", expected, detail: list(summary) };
       },

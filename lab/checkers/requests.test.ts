@@ -162,4 +162,14 @@ describe("notServedBy", () => {
     expect(servedBy({ backend: "web1", toMs: 15 })(h.ops()).measured).toBe(1);
     expect(servedBy({ backend: "web1", fromMs: 15 })(h.ops()).verdict).toBe("fail");
   });
+
+  it("names the offending requests' client address and port, when the stream knows them", async () => {
+    const { notServedBy } = await import("./requests.ts");
+    const { History } = await import("../history/history.ts");
+    const { ManualClock } = await import("../history/clock.ts");
+    const h = new History(new ManualClock());
+    h.append({ process: "client", f: "request", stream: "vip", target: "t", atMs: 91540.8, endMs: 91550, outcome: "ok", backend: "web2", source: "10.213.0.5", sourcePort: 53120 });
+    h.append({ process: "client", f: "request", stream: "vip", target: "t", atMs: 91740.2, endMs: 91750, outcome: "ok", backend: "web2" });
+    expect(notServedBy({ backend: "web2" })(h.ops()).detail).toBe("first at 91540.8 ms; 91540.8 ms from 10.213.0.5:53120, 91740.2 ms");
+  });
 });

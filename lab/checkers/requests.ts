@@ -254,10 +254,16 @@ export function notServedBy(options: NotServedByOptions): Checker {
         const served = reqs.filter((r) => r.outcome === "ok");
         if (served.length === 0) throw new Inconclusive(`no successful request in the window: nothing to judge`);
         const bad = served.filter((r) => (options.backend ? r.backend === options.backend : r.lb === options.lb));
-        return { verdict: bad.length === 0 ? "pass" : "fail", measured: bad.length, unit: "count", expected, ...(bad.length ? { detail: `first at ${bad[0]!.atMs.toFixed(1)} ms` } : {}) };
+        return { verdict: bad.length === 0 ? "pass" : "fail", measured: bad.length, unit: "count", expected, ...(bad.length ? { detail: `first at ${bad[0]!.atMs.toFixed(1)} ms; ${bad.slice(0, 5).map(describeRequest).join(", ")}${bad.length > 5 ? ", …" : ""}` } : {}) };
       },
       { expected, unit: "count" },
     );
+}
+
+/** A request in a few words: when it started and, when known, from which client address and port. */
+function describeRequest(r: RequestOp): string {
+  const from = r.source ? ` from ${r.source}${r.sourcePort ? `:${r.sourcePort}` : ""}` : "";
+  return `${r.atMs.toFixed(1)} ms${from}`;
 }
 
 /** At least one request in the window was answered by the given backend or load balancer. measured = how many. */

@@ -124,6 +124,8 @@ export interface RequestOp extends OpBase {
   backend?: string;
   /** The client address it was sent from, when the stream sends from several (an LVS client population). */
   source?: string;
+  /** The client's port (its connection's name in an LVS director's connection table), when the stream knows it. */
+  sourcePort?: number;
   error?: string;
 }
 

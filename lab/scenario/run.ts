@@ -12,6 +12,7 @@ import { startLab, type Lab } from "../lab.ts";
 import { buildReport, type Report } from "../report/report.ts";
 import { type Reporter, silentReporter } from "../report/reporter.ts";
 import { RunFolder } from "../report/run-folder.ts";
+import { summarizeIpvsConnections } from "../workload/parse.ts";
 import type { CheckContext, Scenario, ScenarioContext } from "./define.ts";
 import { instanceTiming } from "./timing.ts";
 
@@ -103,6 +104,8 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     await sleep(SETTLE_MS);
     for (const s of streams) await s.stop();
     lab.note("end");
+    await lab.catchUpObservers();
+    await reportIpvsConnections(lab, reporter);
 
     const ops = lab.history.ops();
     const checkCtx: CheckContext = {
@@ -173,6 +176,22 @@ async function saveEvidence(folder: RunFolder, lab: Lab, reporter: Reporter, rep
   } catch (err) {
     reporter.warn(`could not write the run folder ${folder.path}: ${(err as Error).message}`);
   }
+}
+
+/**
+ * Each director's IPVS connection table at the end (`ipvsadm -Lnc`: connections and persistence
+ * templates, which live on for minutes): saved in /var/log/lab for the run folder, and said in one
+ * line per director (which client is bound to which real server, and where its connections went).
+ */
+async function reportIpvsConnections(lab: Lab, reporter: Reporter): Promise<void> {
+  const directors = lab.topology.nodes.filter((n) => n.kind === "director");
+  const tables = await Promise.all(
+    directors.map(async (d) => {
+      const r = await lab.node(d.name).exec(["sh", "-c", "ipvsadm -Lnc > /var/log/lab/ipvs-connections.txt 2>&1; cat /var/log/lab/ipvs-connections.txt"], { check: false, timeoutMs: 20_000 }).catch(() => undefined);
+      return { name: d.name, text: r?.exitCode === 0 ? r.stdout : undefined };
+    }),
+  );
+  for (const t of tables) if (t.text !== undefined) reporter.step(`${t.name}'s IPVS connections at the end: ${summarizeIpvsConnections(t.text)}`);
 }
 
 /** The first `n` addresses the client node may send from: its own, then its extra ones. */

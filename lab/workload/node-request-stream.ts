@@ -145,9 +145,9 @@ export class NodeRequestStream implements ClientStream {
     })().catch(() => undefined);
   }
 
-  /** R <start> <end> <outcome> <status> <backend> <lb> <peer> <source> <error…> */
+  /** R <start> <end> <outcome> <status> <backend> <lb> <peer> <source> <source port> <error…> */
   private record(line: string): void {
-    const [, start, end, outcome, status, backend, lb, peer, source, ...rest] = line.split(" ");
+    const [, start, end, outcome, status, backend, lb, peer, source, port, ...rest] = line.split(" ");
     const startUs = Number(start);
     const endUs = Number(end);
     if (!Number.isFinite(startUs) || !Number.isFinite(endUs)) return;
@@ -168,6 +168,7 @@ export class NodeRequestStream implements ClientStream {
       ...(served ? { lb: served } : {}),
       ...(dash(backend) ? { backend: dash(backend)! } : {}),
       ...(dash(source) ? { source: dash(source)! } : {}),
+      ...(Number(port) > 0 ? { sourcePort: Number(port) } : {}),
       ...(error ? { error } : {}),
     });
   }

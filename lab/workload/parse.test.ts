@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseAddressLine, parseIpvsTable, parseKeepalivedLine, realServersOf } from "./parse.ts";
+import { parseAddressLine, parseIpvsTable, parseKeepalivedLine, realServersOf, summarizeIpvsConnections } from "./parse.ts";
 
 describe("address watch lines", () => {
   it("parse snapshot, additions and deletions with their stamps", () => {
@@ -91,5 +91,30 @@ describe("ipvsadm -Ln", () => {
     ]) {
       expect(parseKeepalivedLine(`1732212345.123456 ${line}`)?.kind).toBe("notable");
     }
+  });
+});
+
+describe("ipvsadm -Lnc", () => {
+  it("says which real server each client's template names, which templates were invalidated, and where connections went", () => {
+    // A director's table at the end of lvs-persistence (kernel 6.1): web2 (.22) left and came back.
+    const text = [
+      "IPVS connection entries",
+      "pro expire state       source             virtual            destination",
+      "TCP 01:34  TIME_WAIT   10.213.1.5:46842   10.213.1.150:80    10.213.1.22:80",
+      "TCP 01:40  TIME_WAIT   10.213.1.6:35000   10.213.1.150:80    10.213.1.21:80",
+      "TCP 01:57  TIME_WAIT   10.213.1.6:47538   10.213.1.150:80    10.213.1.21:80",
+      "TCP 01:58  TIME_WAIT   10.213.1.5:53120   10.213.1.150:80    10.213.1.21:80",
+      "TCP 00:03  ASSURED     10.213.1.6:0       10.213.1.150:80    10.213.1.21:80",
+      "TCP 00:03  ASSURED     10.213.1.5:0       10.213.1.150:80    10.213.1.21:80",
+      "TCP 00:45  ASSURED     10.213.1.5:0       10.213.1.150:65535 10.213.1.22:65535",
+    ].join("\n");
+    expect(summarizeIpvsConnections(text)).toBe(
+      "templates 10.213.1.5 → 10.213.1.21:80, 10.213.1.6 → 10.213.1.21:80; invalidated templates 10.213.1.5 → 10.213.1.22; " +
+        "connections 10.213.1.5 → 10.213.1.21:80 ×1, 10.213.1.22:80 ×1; 10.213.1.6 → 10.213.1.21:80 ×2",
+    );
+  });
+
+  it("says so when the table is empty", () => {
+    expect(summarizeIpvsConnections("IPVS connection entries\npro expire state       source             virtual            destination\n")).toBe("no templates; no connections");
   });
 });

@@ -155,3 +155,35 @@ export function parseIpvsTable(text: string): IpvsService[] {
 export function realServersOf(services: readonly IpvsService[], service: string): string[] {
   return services.find((s) => s.service === service)?.realServers.map((r) => r.address) ?? [];
 }
+
+/**
+ * `ipvsadm -Lnc` (a director's connection entries) → one line: which real server each client is
+ * bound to by a persistence template, and where its connections went, e.g.
+ *   "templates 10.213.1.5 → 10.213.1.21:80; connections 10.213.1.5 → 10.213.1.21:80 ×52, 10.213.1.22:80 ×30"
+ * A template has client port 0; one whose real server left the service is rewritten to port 65535
+ * (ip_vs_check_template) and is listed as "invalidated".
+ *   TCP 00:03  ASSURED     10.213.1.5:0       10.213.1.150:80    10.213.1.21:80
+ *   TCP 01:34  TIME_WAIT   10.213.1.5:46842   10.213.1.150:80    10.213.1.22:80
+ */
+export function summarizeIpvsConnections(text: string): string {
+  const templates: string[] = [];
+  const invalidated: string[] = [];
+  const byClient = new Map<string, Map<string, number>>();
+  for (const raw of text.split("\n")) {
+    const m = /^\s*(?:TCP|UDP|SCTP)\s+\S+\s+\S+\s+(\d{1,3}(?:\.\d{1,3}){3}):(\d+)\s+\S+:(\d+)\s+(\S+)\s*$/.exec(raw);
+    if (!m) continue;
+    const [, client, port, vport, dest] = m;
+    if (port === "0") (vport === "65535" ? invalidated : templates).push(`${client} → ${vport === "65535" ? dest!.replace(/:65535$/, "") : dest}`);
+    else {
+      const dests = byClient.get(client!) ?? new Map<string, number>();
+      dests.set(dest!, (dests.get(dest!) ?? 0) + 1);
+      byClient.set(client!, dests);
+    }
+  }
+  const parts: string[] = [];
+  parts.push(templates.length ? `templates ${templates.sort().join(", ")}` : "no templates");
+  if (invalidated.length) parts.push(`invalidated templates ${invalidated.sort().join(", ")}`);
+  const conns = [...byClient].sort(([a], [b]) => a.localeCompare(b)).map(([client, dests]) => `${client} → ${[...dests].sort().map(([d, n]) => `${d} ×${n}`).join(", ")}`);
+  parts.push(conns.length ? `connections ${conns.join("; ")}` : "no connections");
+  return parts.join("; ");
+}

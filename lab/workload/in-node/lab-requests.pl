@@ -2,13 +2,13 @@
 # lab-requests: the lab's request stream, run inside a client node (for engines whose lab network the
 # lab's own process cannot reach, such as the qemu guest). Open loop: a new connection every 1/rate s,
 # whatever the service does; one GET each; one line per request on stdout:
-#   R <start> <end> <outcome> <status> <backend> <lb> <peer> <source> <error...>
+#   R <start> <end> <outcome> <status> <backend> <lb> <peer> <source> <source port> <error...>
 # (stamps: the realtime clock in µs since the epoch; "-" for nothing; outcome ok, http-error, refused,
 # timeout, reset, error). SIGTERM: stop starting requests, finish those in flight, print "END", exit.
 # Plain perl-base (Debian's essential package): Socket and POSIX, no Time::HiRes.
 use strict;
 use warnings;
-use Socket qw(AF_INET SOCK_STREAM SOL_SOCKET SO_ERROR IPPROTO_TCP inet_aton pack_sockaddr_in);
+use Socket qw(AF_INET SOCK_STREAM SOL_SOCKET SO_ERROR IPPROTO_TCP inet_aton pack_sockaddr_in unpack_sockaddr_in);
 use POSIX qw(:errno_h);
 use Fcntl qw(F_GETFL F_SETFL O_NONBLOCK);
 use Config;
@@ -58,7 +58,7 @@ sub finish {
   }
   $error //= "-";
   $error =~ s/\s+/_/g;
-  printf "R %d %d %s %s %s %s %s %s %s\n", $r->{start}, real_us(), $outcome, $status // "-", $backend, $lb, $peer, $r->{source} // "-", $error;
+  printf "R %d %d %s %s %s %s %s %s %s %s\n", $r->{start}, real_us(), $outcome, $status // "-", $backend, $lb, $peer, $r->{source} // "-", $r->{port} // "-", $error;
   close $r->{fh};
   delete $inflight{$r->{no}};
 }
@@ -68,22 +68,28 @@ sub start_one {
   my $source = @sources ? $sources[$n % @sources] : undef;
   $n++;
   if (keys %inflight >= $max) {
-    printf "R %d %d error - - - - %s client_overloaded:_%d_in_flight\n", $start, $start, $source // "-", scalar keys %inflight;
+    printf "R %d %d error - - - - %s - client_overloaded:_%d_in_flight\n", $start, $start, $source // "-", scalar keys %inflight;
     return;
   }
   my $fh;
-  socket($fh, AF_INET, SOCK_STREAM, IPPROTO_TCP) or do { printf "R %d %d error - - - - %s socket:_%s\n", $start, real_us(), $source // "-", $!; return };
+  socket($fh, AF_INET, SOCK_STREAM, IPPROTO_TCP) or do { printf "R %d %d error - - - - %s - socket:_%s\n", $start, real_us(), $source // "-", $!; return };
   if (defined $source) {
     # IP_BIND_ADDRESS_NO_PORT: let connect() pick the port, as it does without bind(), avoiding
     # 4-tuples still in TIME_WAIT at the server. (bind() picking it, as with SO_REUSEADDR, can reuse
     # one: the server answers the new SYN with an ACK for the old connection, and the request stalls.)
     setsockopt($fh, 0, 24, 1);
-    bind($fh, pack_sockaddr_in(0, inet_aton($source))) or do { printf "R %d %d error - - - - %s bind:_%s\n", $start, real_us(), $source, $!; close $fh; return };
+    bind($fh, pack_sockaddr_in(0, inet_aton($source))) or do { printf "R %d %d error - - - - %s - bind:_%s\n", $start, real_us(), $source, $!; close $fh; return };
   }
   fcntl($fh, F_SETFL, fcntl($fh, F_GETFL, 0) | O_NONBLOCK);
   my $r = { fh => $fh, no => fileno($fh), start => $start, deadline => mono_us() + $o{timeout} * 1000, state => "connect", buf => "", source => $source };
   $inflight{$r->{no}} = $r;
-  unless (connect($fh, $dst)) {
+  my $connected = connect($fh, $dst);
+  my $err = $!;
+  # The port connect() picked: with the source address it names the connection in the director's IPVS table.
+  my $local = getsockname($fh);
+  $r->{port} = (unpack_sockaddr_in($local))[0] if $local;
+  unless ($connected) {
+    $! = $err;
     return if $! == EINPROGRESS;
     finish($r, $! == ECONNREFUSED ? "refused" : "error", undef, "connect:_$!");
   } else {
