@@ -64,6 +64,7 @@ describe("buildReport", () => {
       "splitBrain",
       "clientArp",
       "garps",
+      "ipvsChanges",
       "requests",
       "nacos",
       "figures",

@@ -118,10 +118,19 @@ export interface Report {
   clientArp: Array<{ vip: string; mac: string | null; node: string | null; state: string; atMs: number }>;
   /** Gratuitous ARPs for the VIPs seen on the wire (only with a client node). */
   garps: Array<{ vip: string; mac: string; node: string | null; atMs: number }>;
+  /** Each change of a director's IPVS table as its observer saw it: a service or real server in or out, a weight. */
+  ipvsChanges: ReportIpvsChange[];
   requests: ReportRequests;
   /** The Nacos workload's calls through the VIP; `null` when the run had none. */
   nacos: ReportNacos | null;
   figures: Record<string, number | null>;
+}
+
+export interface ReportIpvsChange {
+  node: string;
+  atMs: number;
+  /** "10.213.1.22:80 out of TCP 10.213.1.150:80", "10.213.1.22:80 into TCP 10.213.1.150:80 (weight 1)", … */
+  change: string;
 }
 
 export interface BuildReportInput {
@@ -173,10 +182,42 @@ export function buildReport(input: BuildReportInput): Report {
       .map((s) => ({ vip: s.vip, fromMs: t(s.fromMs), toMs: s.toMs === null ? null : t(s.toMs), nodes: s.nodes })),
     clientArp: ops.flatMap((o) => (o.f === "arp" ? [{ vip: o.vip, mac: o.mac, node: o.node, state: o.state, atMs: t(o.atMs) }] : [])),
     garps: ops.flatMap((o) => (o.f === "garp" ? [{ vip: o.vip, mac: o.mac, node: o.node, atMs: t(o.atMs) }] : [])),
+    ipvsChanges: ipvsChanges(ops).map((c) => ({ ...c, atMs: t(c.atMs) })),
     requests: reportRequests(ops),
     nacos: reportNacos(ops),
     figures: Object.fromEntries(Object.entries(input.figures).map(([k, v]) => [k, reportFigure(k, v)])),
   };
+}
+
+/**
+ * The changes between each director's consecutive IPVS tables (the observer records a table only when
+ * it differs from the last). The first table of a director is its starting point, not a change.
+ */
+export function ipvsChanges(ops: readonly Op[]): ReportIpvsChange[] {
+  const last = new Map<string, Map<string, Map<string, number>>>();
+  const out: ReportIpvsChange[] = [];
+  for (const o of ops) {
+    if (o.f !== "ipvs" || o.error !== undefined) continue;
+    const now = new Map(o.services.map((s) => [s.service, new Map(s.realServers.map((r) => [r.address, r.weight]))]));
+    const before = last.get(o.node);
+    last.set(o.node, now);
+    if (!before) continue;
+    const say = (change: string) => out.push({ node: o.node, atMs: o.atMs, change });
+    for (const [svc, rss] of before) {
+      if (!now.has(svc)) say(`service ${svc} gone`);
+      else for (const rs of rss.keys()) if (!now.get(svc)!.has(rs)) say(`${rs} out of ${svc}`);
+    }
+    for (const [svc, rss] of now) {
+      const old = before.get(svc);
+      if (!old) say(`service ${svc} added${rss.size ? ` with ${[...rss.keys()].join(", ")}` : ""}`);
+      else
+        for (const [rs, w] of rss) {
+          if (!old.has(rs)) say(`${rs} into ${svc} (weight ${w})`);
+          else if (old.get(rs) !== w) say(`${rs} in ${svc}: weight ${old.get(rs)} → ${w}`);
+        }
+    }
+  }
+  return out;
 }
 
 /** 0 when the report passes; 1 when a check failed or could not decide (a run that proves nothing is not a pass). */
