@@ -323,7 +323,7 @@ export class Lab implements AsyncDisposable {
 
   /** Let the observers take in what their streams from busy nodes have not delivered yet (a run's end, before its checks). */
   async catchUpObservers(): Promise<void> {
-    await Promise.all([this.vrrp.catchUp(), this.vips.catchUp()]);
+    await Promise.all([this.vrrp.catchUp(), this.vips.catchUp(), this.garps.catchUp()]);
   }
 
   /** A scenario's own marker in the history. */

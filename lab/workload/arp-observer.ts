@@ -88,11 +88,16 @@ export class ClientArpObserver {
   }
 }
 
+/** Where the client node keeps a copy of the ARP packets it saw. */
+export const ARP_LOG = "/var/log/lab/arp.log";
+
 export class GarpObserver {
   private readonly history: History;
   private readonly vips: ReadonlySet<string>;
   private readonly nodeByMac: (mac: string) => Promise<string | null>;
   private stream: LineStream | undefined;
+  private client: LabNode | undefined;
+  private lastStampUs = 0;
 
   constructor(history: History, vips: Iterable<string>, nodeByMac: (mac: string) => Promise<string | null>) {
     this.history = history;
@@ -101,16 +106,30 @@ export class GarpObserver {
   }
 
   async start(client: LabNode): Promise<void> {
-    const stream = await client.stream(["sh", "-c", "exec tcpdump -l -n -e -i eth0 arp 2>/dev/null | lab-stamp"]);
+    // A copy goes to ARP_LOG, for catchUp.
+    const stream = await client.stream(["sh", "-c", `mkdir -p /var/log/lab; exec tcpdump -l -n -e -i eth0 arp 2>/dev/null | lab-stamp | tee -a ${ARP_LOG}`]);
     this.stream = stream;
+    this.client = client;
     void (async () => {
-      for await (const line of stream.lines) {
-        const p = parseArpPacket(line);
-        // Gratuitous: the sender announces the address it asks about (or an unsolicited reply).
-        if (!p || !this.vips.has(p.ip) || p.senderIp !== p.ip) continue;
-        this.history.append({ process: "observer", f: "garp", vip: p.ip, mac: p.srcMac, node: await this.nodeByMac(p.srcMac), atMs: this.history.clock.fromEpochMicros(p.stampUs) });
-      }
+      for await (const line of stream.lines) await this.take(line);
     })().catch(() => undefined);
+  }
+
+  /** Read the client node's copy to its end for what the stream has not delivered yet (a run's end, before its checks). */
+  async catchUp(timeoutMs = 20_000): Promise<void> {
+    if (!this.client || !this.stream) return;
+    const r = await this.client.exec(["cat", ARP_LOG], { check: false, timeoutMs }).catch(() => undefined);
+    if (!r || r.exitCode !== 0) return;
+    for (const line of r.stdout.split("\n")) await this.take(line);
+  }
+
+  private async take(line: string): Promise<void> {
+    const p = parseArpPacket(line);
+    // Gratuitous: the sender announces the address it asks about (or an unsolicited reply).
+    if (!p || p.stampUs <= this.lastStampUs) return;
+    this.lastStampUs = p.stampUs;
+    if (!this.vips.has(p.ip) || p.senderIp !== p.ip) return;
+    this.history.append({ process: "observer", f: "garp", vip: p.ip, mac: p.srcMac, node: await this.nodeByMac(p.srcMac), atMs: this.history.clock.fromEpochMicros(p.stampUs) });
   }
 
   stop(): void {
