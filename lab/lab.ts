@@ -472,16 +472,25 @@ export class Lab implements AsyncDisposable {
   async waitForSteadyState(timeoutMs = 20_000): Promise<void> {
     // Nodes that serve more than running daemons show (a Nacos member seeing every member UP, a
     // database answering) first: they take longest, and the VRRP state is event-driven anyway.
-    for (const n of this.topology.nodes) {
-      const kind = nodeKind(n.kind);
+    // The members of one kind are waited for together, kinds in the topology's order (a database
+    // before the Nacos members that use it): a member's wait may have to start it again (a Nacos JVM
+    // that gave up while the cluster formed), and its peers must be looked after meanwhile, not
+    // after it — with embedded storage a restarted member serves nothing until a majority elects a
+    // raft leader, which its peers, given up too and waiting their turn, could not.
+    const kinds = [...new Set(this.topology.nodes.map((n) => n.kind))];
+    for (const kindName of kinds) {
+      const kind = nodeKind(kindName);
       if (!kind.ready) continue;
+      const nodes = this.topology.nodes.filter((n) => n.kind === kindName);
       const kindTimeout = Math.max(timeoutMs, kind.readyTimeoutMs ?? 0);
-      this.reporter.step(`Waiting for ${n.name} (${n.kind}) to serve, at most ${(kindTimeout / 1000).toFixed(0)} s`);
+      this.reporter.step(`Waiting for ${nodes.map((n) => n.name).join(", ")} (${kindName}) to serve, at most ${(kindTimeout / 1000).toFixed(0)} s`);
       const warn = (text: string) => {
         this.reporter.warn(text);
         this.note(text);
       };
-      await kind.ready({ topology: this.topology, node: this.node(n.name), timeoutMs: kindTimeout, clock: this.clock, warn });
+      const waits = await Promise.allSettled(nodes.map((n) => kind.ready!({ topology: this.topology, node: this.node(n.name), timeoutMs: kindTimeout, clock: this.clock, warn })));
+      const failed = waits.find((w): w is PromiseRejectedResult => w.status === "rejected");
+      if (failed) throw failed.reason;
     }
     for (const inst of this.topology.vrrp.instances) {
       const members = inst.members.map((m) => m.node);
