@@ -24,7 +24,10 @@ describe("gratuitous ARP observer: catching up at a run's end", () => {
     const client = {
       name: "client",
       stream: async () => ({ lines: print(), close: () => undefined }),
-      exec: async (cmd: string[]) => ({ exitCode: cmd.join(" ") === "cat /var/log/lab/arp.log" ? 0 : 1, stdout: file, stderr: "" }),
+      readFile: async (path: string) => {
+        if (path !== "/var/log/lab/arp.log") throw new Error(`no such file: ${path}`);
+        return file;
+      },
     } as unknown as LabNode;
     const history = new History(new ManualClock());
     const names: Record<string, string> = { "02:42:0a:d5:01:33": "lvs1", "02:42:0a:d5:01:34": "lvs2" };

@@ -118,9 +118,9 @@ export class GarpObserver {
   /** Read the client node's copy to its end for what the stream has not delivered yet (a run's end, before its checks). */
   async catchUp(timeoutMs = 20_000): Promise<void> {
     if (!this.client || !this.stream) return;
-    const r = await this.client.exec(["cat", ARP_LOG], { check: false, timeoutMs }).catch(() => undefined);
-    if (!r || r.exitCode !== 0) return;
-    for (const line of r.stdout.split("\n")) await this.take(line);
+    const text = await this.client.readFile(ARP_LOG, timeoutMs).catch(() => undefined);
+    if (text === undefined) return;
+    for (const line of text.split("\n")) await this.take(line);
   }
 
   private async take(line: string): Promise<void> {

@@ -81,7 +81,10 @@ describe("VIP observer: catching up at a run's end", () => {
       name: "lvs2",
       pace: { timeScale: 1 },
       stream: async () => ({ lines: print(), close: () => undefined }),
-      exec: async (cmd: string[]) => ({ exitCode: cmd.join(" ") === "cat /var/log/lab/addresses.log" ? 0 : 1, stdout: file, stderr: "" }),
+      readFile: async (path: string) => {
+        if (path !== "/var/log/lab/addresses.log") throw new Error(`no such file: ${path}`);
+        return file;
+      },
     } as unknown as LabNode;
     const history = new History(new ManualClock());
     const observer = new VipObserver(history, [VIP]);

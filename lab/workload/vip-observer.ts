@@ -94,9 +94,9 @@ export class VipObserver {
         const node = watch.node;
         if (!node || !watch.stream) return;
         const generation = watch.generation;
-        const r = await node.exec(["cat", ADDRESSES_LOG], { check: false, timeoutMs }).catch(() => undefined);
-        if (!r || r.exitCode !== 0 || watch.generation !== generation) return;
-        for (const line of r.stdout.split("\n")) {
+        const text = await node.readFile(ADDRESSES_LOG, timeoutMs).catch(() => undefined);
+        if (text === undefined || watch.generation !== generation) return;
+        for (const line of text.split("\n")) {
           const parsed = parseAddressLine(line);
           if (parsed && (parsed.kind === "added" || parsed.kind === "deleted")) this.monitorEvent(name, watch, parsed, this.clock.fromEpochMicros(parsed.stampUs));
         }

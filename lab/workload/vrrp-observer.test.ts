@@ -22,7 +22,10 @@ describe("VRRP observer: catching up at a run's end", () => {
     const node = {
       name: "lvs2",
       stream: async () => ({ lines: print(), close: () => undefined }),
-      exec: async (cmd: string[]) => ({ exitCode: cmd.join(" ") === "cat /var/log/lab/keepalived.log" ? 0 : 1, stdout: file, stderr: "" }),
+      readFile: async (path: string) => {
+        if (path !== "/var/log/lab/keepalived.log") throw new Error(`no such file: ${path}`);
+        return file;
+      },
     } as unknown as LabNode;
     const history = new History(new ManualClock());
     const observer = new VrrpObserver(history, () => ["VI_1"]);

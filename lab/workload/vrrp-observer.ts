@@ -56,9 +56,9 @@ export class VrrpObserver {
         const node = log.node;
         if (!node || !log.stream) return;
         const generation = log.generation;
-        const r = await node.exec(["cat", KEEPALIVED_LOG], { check: false, timeoutMs }).catch(() => undefined);
-        if (!r || r.exitCode !== 0 || log.generation !== generation) return;
-        for (const line of r.stdout.split("\n")) this.consume(name, log, line);
+        const text = await node.readFile(KEEPALIVED_LOG, timeoutMs).catch(() => undefined);
+        if (text === undefined || log.generation !== generation) return;
+        for (const line of text.split("\n")) this.consume(name, log, line);
       }),
     );
   }
