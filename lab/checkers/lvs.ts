@@ -280,7 +280,7 @@ export function ipvsTableHolds(options: IpvsTableOptions): Checker {
     );
 }
 
-/** A client's backends in order, each with when it began serving it: "web2 from 1.2 s, web1 from 9.8 s" (one backend: its name). */
+/** A client's backends in order, each with when it began serving it: "web2 from 1200.0 ms, web1 from 9800.0 ms" (one backend: its name). */
 function backendRuns(rs: readonly RequestOp[]): string {
   const runs: { backend: string; fromMs: number }[] = [];
   for (const r of rs) if (runs.at(-1)?.backend !== r.backend) runs.push({ backend: r.backend!, fromMs: r.atMs });
